@@ -1,0 +1,16 @@
+//! Genre Meter's analysis core: audio in, genre probabilities out.
+//!
+//! The pieces run in this order, in the CLI, the plugin's worker and the
+//! training-feature extractor alike:
+//! [`audio::Decoder`] (streaming, mono) → [`resample::Resampler`] (to the
+//! model rate) → [`mel::MelSpectrogram`] (log-mel frames) →
+//! [`analyzer::Analyzer`] (windows, silence gate) → [`model::Classifier`]
+//! (the CNN) → [`report`] (aggregation per file).
+//!
+//! Nothing here touches a GUI, an audio device or a system library.
+
+pub mod audio;
+pub mod error;
+pub mod resample;
+
+pub use error::{Error, Result};
