@@ -1,0 +1,328 @@
+"""Trains the genre CNN on a feature directory and writes the model, its card,
+the golden pair and the plots.
+
+    python training/train.py build/features/corpus --out models --max-minutes 60
+
+Input: a directory written by `genre-meter features DATASET --out DIR` (see
+data.py). Output in `--out`: `<name>.onnx`, `<name>.json` (the model card the
+Rust side loads), `<name>_golden_x.npy`, `<name>_golden_logits.npy`,
+`<name>_training.png`, `<name>_confusion.png`.
+
+Training: Adam on cross-entropy over logits, batch 32, learning rate halved
+when validation accuracy plateaus, early stopping on validation window
+accuracy. Augmentation works on the log-mel dB input, before normalisation: a
+random gain (a dB offset is exactly what gain does to a log-mel spectrogram)
+and SpecAugment frequency and time masks (masked bins get the training mean).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import json
+import math
+import random
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from data import TRAIN_SPLIT, VAL_SPLIT, FeatureDir, WindowSplit, normalization_stats
+from export import (INPUT_NAME, OUTPUT_NAME, export_onnx, onnx_io_shapes, pick_golden_rows,
+                    verify_golden, write_golden)
+from metrics import split_metrics
+from model import DEFAULT_CHANNELS, DEFAULT_DROPOUT, GenreCnn, num_parameters
+from plots import plot_confusions, plot_history
+
+CARD_FORMAT_VERSION = 1
+EVAL_BATCH_SIZE = 128
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("features", type=Path, help="feature directory written by `genre-meter features`")
+    p.add_argument("--out", type=Path, default=Path("models"), help="where the model and card go")
+    p.add_argument("--name", default="genre_cnn", help="file stem of the model and card")
+    p.add_argument("--epochs", type=int, default=80, help="upper bound on epochs")
+    p.add_argument("--patience", type=int, default=10, help="epochs without val improvement before stopping")
+    p.add_argument("--max-minutes", type=float, default=90.0, help="wall-time budget for the training loop")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-4, help="Adam L2 penalty")
+    p.add_argument("--lr-patience", type=int, default=3, help="epochs without val improvement before halving lr")
+    p.add_argument("--channels", default=",".join(map(str, DEFAULT_CHANNELS[1:])), help="conv block widths")
+    p.add_argument("--dropout", type=float, default=DEFAULT_DROPOUT)
+    p.add_argument("--gain-db", type=float, default=10.0, help="random gain range ±dB (0 disables)")
+    p.add_argument("--freq-masks", type=int, default=2, help="SpecAugment frequency masks per window")
+    p.add_argument("--freq-mask-bins", type=int, default=16, help="maximum width of a frequency mask")
+    p.add_argument("--time-masks", type=int, default=2, help="SpecAugment time masks per window")
+    p.add_argument("--time-mask-frames", type=int, default=20, help="maximum width of a time mask")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    p.add_argument("--golden-windows", type=int, default=4)
+    p.add_argument("--command", default=None,
+                   help="command line recorded in the card (default: this process's own)")
+    return p.parse_args(argv)
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+class Augmenter:
+    """Random gain and SpecAugment masks on a batch of raw dB windows, then normalisation."""
+
+    def __init__(self, args: argparse.Namespace, mean: float, std: float, generator: torch.Generator) -> None:
+        self.args, self.mean, self.std, self.gen = args, mean, std, generator
+
+    def describe(self) -> str:
+        a = self.args
+        return (f"random gain uniform ±{a.gain_db:g} dB per window; SpecAugment {a.freq_masks} frequency "
+                f"mask(s) of 0–{a.freq_mask_bins} mel bins and {a.time_masks} time mask(s) of "
+                f"0–{a.time_mask_frames} frames per window, masked bins set to the training mean")
+
+    def _masks(self, batch: int, axis_len: int, count: int, max_width: int) -> torch.Tensor:
+        """`[batch, axis_len]` boolean, True where any of `count` random bands covers."""
+        covered = torch.zeros(batch, axis_len, dtype=torch.bool)
+        positions = torch.arange(axis_len)[None, :]
+        for _ in range(count):
+            width = torch.randint(0, max_width + 1, (batch, 1), generator=self.gen)
+            start = (torch.rand(batch, 1, generator=self.gen) * (axis_len - width + 1)).floor()
+            covered |= (positions >= start) & (positions < start + width)
+        return covered
+
+    def __call__(self, raw_db: torch.Tensor) -> torch.Tensor:
+        batch, n_mels, frames = raw_db.shape
+        a = self.args
+        if a.gain_db > 0:
+            gain = (torch.rand(batch, 1, 1, generator=self.gen) * 2 - 1) * a.gain_db
+            raw_db = raw_db + gain
+        x = (raw_db - self.mean) / self.std
+        if a.freq_masks > 0 and a.freq_mask_bins > 0:
+            x = x.masked_fill(self._masks(batch, n_mels, a.freq_masks, a.freq_mask_bins)[:, :, None], 0.0)
+        if a.time_masks > 0 and a.time_mask_frames > 0:
+            x = x.masked_fill(self._masks(batch, frames, a.time_masks, a.time_mask_frames)[:, None, :], 0.0)
+        return x.unsqueeze(1)
+
+
+def predict_logits(model: nn.Module, split: WindowSplit, mean: float, std: float) -> np.ndarray:
+    """Eval-mode logits for every window of `split`, in order."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for _, raw in split.chunks(EVAL_BATCH_SIZE):
+            x = (torch.from_numpy(raw) - mean) / std
+            out.append(model(x.unsqueeze(1)).numpy())
+    return np.concatenate(out)
+
+
+def cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
+    return float(nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(y)))
+
+
+def describe_data(fd: FeatureDir) -> str:
+    """One sentence a reader of the card understands without the feature directory."""
+    meta = fd.meta
+    seconds = fd.window_frames * fd.features["hop_length"] / fd.features["sample_rate_hz"]
+    parts = [f"{name} {s['num_files']} files / {s['num_windows']} windows"
+             for name, s in meta["splits"].items() if s.get("num_windows", 0)]
+    kind = "manifest" if meta.get("source") == "manifest" else "folder-per-genre dataset"
+    text = (f"{len(fd.labels)} labels ({', '.join(fd.labels)}) from the {kind} {meta.get('dataset')}; "
+            f"windows of {fd.window_frames} frames (≈{seconds:.2f} s) every {meta.get('hop_frames')} frames; "
+            + "; ".join(parts))
+    failed = meta.get("failed_files") or []
+    if failed:
+        text += f"; {len(failed)} file(s) failed feature extraction and were left out"
+    return text
+
+
+def train(args: argparse.Namespace) -> dict:
+    start_s = time.monotonic()
+    torch.set_num_threads(args.threads)
+    rng = seed_everything(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+
+    fd = FeatureDir(args.features)
+    for needed in (TRAIN_SPLIT, VAL_SPLIT):
+        if not fd.has_split(needed):
+            raise SystemExit(f"error: {fd.path}: split {needed!r} has no windows; training needs train and val")
+    train_split, val_split = fd.split(TRAIN_SPLIT), fd.split(VAL_SPLIT)
+    eval_names = fd.evaluation_split_names
+    mean, std = normalization_stats(train_split)
+    print(f"features {fd.path}: labels {fd.labels}; train {train_split.num_windows} windows "
+          f"({train_split.num_files} files), val {val_split.num_windows} ({val_split.num_files} files), "
+          f"evaluation splits {eval_names or 'none'}; normalisation mean {mean:.3f} dB std {std:.3f} dB",
+          flush=True)
+
+    channels = (1, *(int(c) for c in args.channels.split(",")))
+    model = GenreCnn(len(fd.labels), channels, args.dropout)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
+                                                           patience=args.lr_patience)
+    loss_fn = nn.CrossEntropyLoss()
+    augment = Augmenter(args, mean, std, gen)
+    print(f"model: channels {channels[1:]}, {num_parameters(model):,} parameters", flush=True)
+
+    budget_s = args.max_minutes * 60.0
+    loop_start_s = time.monotonic()
+    history: list[dict] = []
+    best = {"val_accuracy": -1.0, "val_loss": math.inf, "epoch": 0, "state": None}
+    stop_reason = f"reached --epochs {args.epochs}"
+    for epoch in range(1, args.epochs + 1):
+        epoch_start_s = time.monotonic()
+        model.train()
+        order = rng.permutation(train_split.num_windows)
+        loss_sum, correct, seen = 0.0, 0, 0
+        out_of_time = False
+        for batch_start in range(0, len(order), args.batch_size):
+            idx = order[batch_start:batch_start + args.batch_size]
+            if len(idx) < 2:  # BatchNorm needs two samples to compute batch statistics
+                continue
+            x = augment(torch.from_numpy(train_split.batch(idx)))
+            y = torch.from_numpy(train_split.y[idx])
+            optimizer.zero_grad(set_to_none=True)
+            logits = model(x)
+            loss = loss_fn(logits, y)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item() * len(idx)
+            correct += int((logits.argmax(1) == y).sum())
+            seen += len(idx)
+            if time.monotonic() - loop_start_s > budget_s:
+                out_of_time = True
+                break
+
+        val_logits = predict_logits(model, val_split, mean, std)
+        val = split_metrics(val_logits, val_split.y, val_split.file_idx, fd.labels)
+        record = {
+            "epoch": epoch,
+            "train_loss": loss_sum / max(seen, 1),
+            "train_accuracy": correct / max(seen, 1),
+            "val_loss": cross_entropy(val_logits, val_split.y),
+            "val_accuracy": val["window_accuracy"],
+            "val_file_accuracy": val["file_accuracy"],
+            "lr": optimizer.param_groups[0]["lr"],
+            "seconds": time.monotonic() - epoch_start_s,
+        }
+        history.append(record)
+        improved = (record["val_accuracy"], -record["val_loss"]) > (best["val_accuracy"], -best["val_loss"])
+        if improved:
+            best.update(val_accuracy=record["val_accuracy"], val_loss=record["val_loss"], epoch=epoch,
+                        state=copy.deepcopy(model.state_dict()))
+        print(f"epoch {epoch:3d}  train loss {record['train_loss']:.4f} acc {record['train_accuracy']:.3f}  "
+              f"val loss {record['val_loss']:.4f} acc {record['val_accuracy']:.3f} "
+              f"files {record['val_file_accuracy']:.3f}  lr {record['lr']:.2e}  "
+              f"{record['seconds']:.0f} s{'  *' if improved else ''}", flush=True)
+        scheduler.step(record["val_accuracy"])
+
+        elapsed_s = time.monotonic() - loop_start_s
+        if out_of_time:
+            stop_reason = f"--max-minutes {args.max_minutes:g} ran out during epoch {epoch}"
+            break
+        if epoch - best["epoch"] >= args.patience:
+            stop_reason = f"no val improvement for {args.patience} epochs"
+            break
+        if epoch < args.epochs and elapsed_s + record["seconds"] > budget_s:
+            stop_reason = f"another epoch would exceed --max-minutes {args.max_minutes:g}"
+            break
+    print(f"stopped: {stop_reason}; best epoch {best['epoch']} (val accuracy {best['val_accuracy']:.3f})",
+          flush=True)
+    model.load_state_dict(best["state"])
+    model.eval()
+
+    # Final metrics with the best weights and no augmentation.
+    train_logits = predict_logits(model, train_split, mean, std)
+    train_accuracy = float((train_logits.argmax(1) == train_split.y).mean())
+    eval_metrics, eval_logits = {}, {}
+    for name in eval_names:
+        split = fd.split(name)
+        eval_logits[name] = predict_logits(model, split, mean, std)
+        eval_metrics[name] = split_metrics(eval_logits[name], split.y, split.file_idx, fd.labels)
+        eval_metrics[name].pop("num_windows")
+
+    # Export, golden pair and the onnxruntime check.
+    args.out.mkdir(parents=True, exist_ok=True)
+    onnx_path = args.out / f"{args.name}.onnx"
+    ops = export_onnx(model, onnx_path, fd.n_mels, fd.window_frames)
+    golden_source = fd.split(eval_names[0] if eval_names else VAL_SPLIT)
+    rows = pick_golden_rows(golden_source.num_windows, golden_source.file_idx, args.golden_windows)
+    golden = write_golden(model, golden_source.batch(rows), mean, std, args.out, args.name)
+    worst_diff = verify_golden(onnx_path, args.out, golden, mean, std)
+    shapes = onnx_io_shapes(onnx_path)
+    print(f"exported {onnx_path} ({onnx_path.stat().st_size / 1024:.0f} KiB, ops {', '.join(ops)}); "
+          f"onnxruntime vs PyTorch on {len(rows)} golden windows from {golden_source.name}: "
+          f"max |diff| {worst_diff:.2e}", flush=True)
+
+    plot_history(history, best["epoch"], args.out / f"{args.name}_training.png")
+    plot_confusions(eval_metrics, fd.labels, args.out / f"{args.name}_confusion.png")
+
+    meta = fd.meta
+    card = {
+        "format_version": CARD_FORMAT_VERSION,
+        "name": args.name,
+        "model_file": onnx_path.name,
+        "labels": fd.labels,
+        "features": fd.features,
+        "input": {"name": INPUT_NAME, "shape": shapes[INPUT_NAME]},
+        "output": {"name": OUTPUT_NAME, "shape": shapes[OUTPUT_NAME]},
+        "normalization": {"mean": mean, "std": std},
+        "golden": golden,
+        "training": {
+            "data": describe_data(fd),
+            "dataset": meta.get("dataset"),
+            "split_method": meta.get("split_method"),
+            "num_windows": {n: s["num_windows"] for n, s in meta["splits"].items()},
+            "num_files": {n: s["num_files"] for n, s in meta["splits"].items()},
+            "epochs_run": len(history),
+            "best_epoch": best["epoch"],
+            "optimizer": (f"Adam lr {args.lr:g} (halved after {args.lr_patience} epochs without val "
+                          f"improvement), weight decay {args.weight_decay:g}, batch {args.batch_size}; "
+                          f"early stopping on val window accuracy, patience {args.patience}; "
+                          f"stopped because {stop_reason}; CNN channels {list(channels[1:])}, "
+                          f"dropout {args.dropout:g}, {num_parameters(model)} parameters"),
+            "loss": "categorical cross-entropy",
+            "augmentation": augment.describe(),
+            "seed": args.seed,
+            "torch_version": torch.__version__,
+            "command": args.command or shlex.join([Path(sys.executable).name, *sys.argv]),
+            "date": dt.date.today().isoformat(),
+            "duration_s": round(time.monotonic() - start_s, 1),
+        },
+        "metrics": {
+            "train_accuracy": train_accuracy,
+            "val_accuracy": best["val_accuracy"],
+            "splits": eval_metrics,
+        },
+    }
+    card_path = args.out / f"{args.name}.json"
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    print(f"wrote {card_path}", flush=True)
+    print_summary(card)
+    return card
+
+
+def print_summary(card: dict) -> None:
+    m = card["metrics"]
+    print(f"\n{card['name']}: train accuracy {m['train_accuracy']:.3f}, val accuracy {m['val_accuracy']:.3f} "
+          f"(windows)")
+    if m["splits"]:
+        print(f"{'split':<16}{'files':>7}{'window acc':>12}{'file acc':>10}")
+        for name, s in m["splits"].items():
+            print(f"{name:<16}{s['num_files']:>7}{s['window_accuracy']:>12.3f}{s['file_accuracy']:>10.3f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    train(parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()
