@@ -10,10 +10,11 @@
 # CLI's mel code, training + ONNX export + model card + golden pair + plots,
 # and for manifests with test splits the robustness evaluation.
 # Any other option goes to training/train.py (see `training/.venv/bin/python training/train.py --help`).
+# GENRE_METER=/path/to/genre-meter uses that binary instead of building one.
 set -euo pipefail
 
 usage() {
-    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit "${1:-0}"
 }
 say() { printf '\n==> %s\n' "$*"; }
@@ -72,9 +73,15 @@ fi
 say "installing training/requirements.txt into $VENV"
 "$PY" -m pip install --quiet --disable-pip-version-check -r training/requirements.txt
 
-say "building the CLI (cargo build --release -p genre-cli)"
-cargo build --release -p genre-cli
-GENRE_METER=target/release/genre-meter
+if [[ -n ${GENRE_METER:-} ]]; then
+    [[ -x $GENRE_METER ]] || die "GENRE_METER=$GENRE_METER is not an executable"
+    say "using the CLI at $GENRE_METER (from \$GENRE_METER)"
+else
+    say "building the CLI (cargo build --release -p genre-cli)"
+    command -v cargo >/dev/null || die "cargo not found; install Rust from https://rustup.rs"
+    cargo build --release -p genre-cli
+    GENRE_METER=target/release/genre-meter
+fi
 
 if [[ $REUSE_FEATURES == 1 && -f $FEATURES/meta.json ]]; then
     say "reusing features in $FEATURES"
