@@ -735,7 +735,7 @@ pub fn band(style: BandStyle, tl: &Timeline, key: Key, rng: &mut Rng) -> Vec<Par
                 *r("g").pick(&[29, 30, 29])
             };
             let low = if hard {
-                *r("low").pick(&[28, 31, 33, 35])
+                *r("low").pick(&[35, 36, 38, 40, 40])
             } else {
                 40
             };

@@ -121,3 +121,47 @@ pub fn drum_kit(label: &str, rng: &mut Rng) -> u8 {
     };
     *rng.pick(kits)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::arrange::build_form;
+    use super::super::plan::{Engine, TEMPLATES};
+    use super::super::theory::{Key, progression};
+    use super::*;
+
+    /// Needs the `mma` tool: `cargo test -p xtask -- --ignored`.
+    #[test]
+    #[ignore]
+    fn every_mma_template_renders() {
+        let dir = std::env::temp_dir().join(format!("xtask-mma-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for t in TEMPLATES {
+            let Engine::Mma(style) = &t.engine else {
+                continue;
+            };
+            let mut r = Rng::new(1);
+            let key = Key {
+                tonic: 7,
+                minor: false,
+            };
+            let p = progression(style.prog, key, &mut r);
+            let tl = build_form(&p, &p, u32::from(style.beats), 40, &mut r);
+            let src = dir.join(format!("{}.mma", t.name));
+            let mid = dir.join(format!("{}.mid", t.name));
+            // every groove of the template at least once
+            let mut text = source(style, &tl, 120.0, 1, &mut r);
+            for g in style
+                .mains
+                .iter()
+                .chain([&style.intro, &style.fill, &style.end])
+            {
+                if !g.is_empty() {
+                    text.push_str(&format!("Groove {g}\n{} C\n", tl.bars.len() + 1));
+                }
+            }
+            std::fs::write(&src, text).unwrap();
+            run(&src, &mid).unwrap_or_else(|e| panic!("{}: {e:#}", t.name));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

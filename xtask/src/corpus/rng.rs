@@ -146,6 +146,20 @@ mod tests {
     }
 
     #[test]
+    fn chance_is_calibrated() {
+        let mut hits = 0;
+        for seed in 0..4000u64 {
+            let mut r = Rng::new(derive_seed(seed, &["x"]));
+            r.range(1.3, 2.0);
+            if r.chance(0.12) {
+                hits += 1;
+            }
+        }
+        let rate = f64::from(hits) / 4000.0;
+        assert!((0.09..0.15).contains(&rate), "rate {rate}");
+    }
+
+    #[test]
     fn ranges_hold() {
         let mut r = Rng::new(7);
         for _ in 0..1000 {
