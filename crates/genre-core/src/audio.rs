@@ -1,0 +1,452 @@
+//! Streaming file decoding to mono `f32`, on top of Symphonia.
+//!
+//! [`Decoder`] reads one packet at a time (never the whole file), converts any sample format
+//! to `f32` in −1..1, averages the channels to mono and replaces NaN/Inf by 0.0, so everything
+//! downstream (resampler, mel, CNN) can assume finite mono samples. [`for_each_chunk`] chains
+//! it with the [`Resampler`] for the CLI.
+//!
+//! Bad input never panics: Symphonia is run under `catch_unwind` (some malformed streams make
+//! it panic), and every failure becomes an [`Error`] naming the file and the reason.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::meta::MetadataOptions;
+
+use crate::resample::Resampler;
+use crate::{Error, Result};
+
+/// Lowest sample rate we analyse; below it there is too little bandwidth for the mel bands.
+pub const MIN_SAMPLE_RATE_HZ: u32 = 8_000;
+/// Highest sample rate we analyse; the highest rate DAWs offer.
+pub const MAX_SAMPLE_RATE_HZ: u32 = 384_000;
+
+/// How many leading bytes we inspect ourselves before Symphonia sees the file: enough for a
+/// WAV `fmt ` chunk behind a few metadata chunks.
+const HEADER_PEEK_LEN: usize = 4096;
+
+/// What a stream is, known after [`Decoder::open`] and before decoding any audio.
+#[derive(Debug, Clone)]
+pub struct AudioInfo {
+    /// Native sample rate of the stream; the resampler converts from it.
+    pub sample_rate_hz: u32,
+    /// Channels in the file before the mono downmix, for reports.
+    pub num_channels: usize,
+    /// Frames (samples per channel) the container announces, excluding encoder delay and
+    /// padding; `None` when the container does not say (e.g. raw ADTS, some MP3s). Only a
+    /// hint: a truncated file decodes fewer.
+    pub num_frames: Option<u64>,
+    /// Short codec name as Symphonia reports it (`pcm_s16le`, `mp3`, `flac`, `vorbis`, `aac`…).
+    pub codec: String,
+}
+
+/// Streaming decoder of one audio file (or in-memory buffer) to mono `f32`.
+///
+/// Holds Symphonia's demuxer and codec plus one packet of scratch; memory does not grow with
+/// the file length.
+pub struct Decoder {
+    /// Shown in every error, so a batch run says which file failed.
+    path: PathBuf,
+    /// Demuxer for the container.
+    format: Box<dyn FormatReader>,
+    /// Codec for the selected track.
+    codec: Box<dyn AudioDecoder>,
+    /// The audio track we decode; packets of other tracks are skipped.
+    track_id: u32,
+    /// Stream description, fixed at open time.
+    info: AudioInfo,
+    /// One packet's interleaved samples, reused across packets.
+    interleaved: Vec<f32>,
+    /// Packets the codec rejected as corrupt and we skipped.
+    num_skipped_packets: u64,
+    /// Mono frames delivered so far, to tell "nothing decodable" from a normal end.
+    num_decoded_frames: u64,
+    /// NaN/Inf samples replaced by 0.0 so far.
+    num_non_finite: u64,
+    /// Set once the stream ended (or broke after yielding audio); later reads return `false`.
+    at_end: bool,
+}
+
+impl std::fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoder")
+            .field("path", &self.path)
+            .field("info", &self.info)
+            .field("num_skipped_packets", &self.num_skipped_packets)
+            .field("num_decoded_frames", &self.num_decoded_frames)
+            .finish_non_exhaustive()
+    }
+}
+
+fn invalid(path: &Path, reason: impl Into<String>) -> Error {
+    Error::InvalidAudio {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+fn decode_error(path: &Path, reason: impl Into<String>) -> Error {
+    Error::Decode {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+fn panic_reason(payload: &(dyn std::any::Any + Send)) -> String {
+    let detail = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".to_owned());
+    format!("the decoder crashed on malformed data ({detail})")
+}
+
+fn check_rate(path: &Path, rate_hz: u32) -> Result<()> {
+    if (MIN_SAMPLE_RATE_HZ..=MAX_SAMPLE_RATE_HZ).contains(&rate_hz) {
+        Ok(())
+    } else {
+        Err(invalid(
+            path,
+            format!(
+                "sample rate {rate_hz} Hz is outside {MIN_SAMPLE_RATE_HZ}–{MAX_SAMPLE_RATE_HZ} Hz"
+            ),
+        ))
+    }
+}
+
+/// Checks a WAV header's channel count and rate ourselves: Symphonia reports a zero channel
+/// count as a generic "malformed stream" and may accept a zero rate, but both are
+/// [`Error::InvalidAudio`] for us. Anything that is not a readable WAV header is left to
+/// Symphonia.
+fn check_wav_header(path: &Path, head: &[u8]) -> Result<()> {
+    let u16_at = |i: usize| head.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u32_at = |i: usize| {
+        head.get(i..i + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    if head.len() < 12 || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+        return Ok(());
+    }
+    let mut chunk_idx = 12;
+    while let (Some(id), Some(size)) = (head.get(chunk_idx..chunk_idx + 4), u32_at(chunk_idx + 4)) {
+        if id == b"fmt " {
+            if let (Some(num_channels), Some(rate_hz)) =
+                (u16_at(chunk_idx + 10), u32_at(chunk_idx + 12))
+            {
+                if num_channels == 0 {
+                    return Err(invalid(path, "the header declares zero channels"));
+                }
+                check_rate(path, rate_hz)?;
+            }
+            return Ok(());
+        }
+        if id == b"data" {
+            return Ok(());
+        }
+        // RIFF chunks are padded to an even length.
+        chunk_idx += 8 + size as usize + (size as usize & 1);
+    }
+    Ok(())
+}
+
+/// Maps a Symphonia error during probing/opening to ours.
+fn open_error(path: &Path, err: SymphoniaError) -> Error {
+    match err {
+        SymphoniaError::Unsupported(what) => Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!("not a recognised audio format or codec ({what})"),
+        },
+        SymphoniaError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            decode_error(path, "truncated header: the file ends inside it")
+        }
+        SymphoniaError::IoError(io) => Error::Io {
+            path: path.to_path_buf(),
+            source: io,
+        },
+        other => decode_error(path, format!("bad header: {other}")),
+    }
+}
+
+impl Decoder {
+    /// Opens `path` and reads its header (only the header: decoding is streamed by
+    /// [`read_mono`](Decoder::read_mono)).
+    ///
+    /// Errors: [`Error::Io`] (missing, unreadable, a directory), [`Error::InvalidAudio`]
+    /// (empty, zero channels, a rate outside 8–384 kHz), [`Error::Unsupported`] (not audio, or
+    /// an unknown codec), [`Error::Decode`] (truncated or corrupt header).
+    pub fn open(path: &Path) -> Result<Decoder> {
+        let io_error = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let metadata = std::fs::metadata(path).map_err(io_error)?;
+        if metadata.is_dir() {
+            return Err(io_error(std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                "is a directory, not an audio file",
+            )));
+        }
+        if metadata.len() == 0 {
+            return Err(invalid(path, "empty file (0 bytes)"));
+        }
+        let mut file = File::open(path).map_err(io_error)?;
+        let mut head = Vec::with_capacity(HEADER_PEEK_LEN);
+        (&mut file)
+            .take(HEADER_PEEK_LEN as u64)
+            .read_to_end(&mut head)
+            .map_err(io_error)?;
+        check_wav_header(path, &head)?;
+        file.seek(SeekFrom::Start(0)).map_err(io_error)?;
+        let ext_hint = path.extension().and_then(|ext| ext.to_str());
+        Self::from_source(path.to_path_buf(), Box::new(file), ext_hint)
+    }
+
+    /// Like [`open`](Decoder::open), for bytes already in memory (fuzzing, tests).
+    ///
+    /// `name` stands in for the path in error messages; `ext_hint` (e.g. `Some("mp3")`) helps
+    /// the format probe the way a file extension would.
+    pub fn from_bytes(bytes: Vec<u8>, ext_hint: Option<&str>, name: &str) -> Result<Decoder> {
+        let path = PathBuf::from(name);
+        if bytes.is_empty() {
+            return Err(invalid(&path, "empty file (0 bytes)"));
+        }
+        check_wav_header(&path, &bytes[..bytes.len().min(HEADER_PEEK_LEN)])?;
+        Self::from_source(path, Box::new(std::io::Cursor::new(bytes)), ext_hint)
+    }
+
+    fn from_source(
+        path: PathBuf,
+        source: Box<dyn MediaSource>,
+        ext_hint: Option<&str>,
+    ) -> Result<Decoder> {
+        let mut hint = Hint::new();
+        if let Some(ext) = ext_hint {
+            hint.with_extension(ext);
+        }
+        let stream = MediaSourceStream::new(source, Default::default());
+        let probed = catch_unwind(AssertUnwindSafe(|| {
+            symphonia::default::get_probe().probe(
+                &hint,
+                stream,
+                FormatOptions::default(),
+                MetadataOptions::default(),
+            )
+        }));
+        let format = match probed {
+            Ok(Ok(format)) => format,
+            Ok(Err(err)) => return Err(open_error(&path, err)),
+            Err(payload) => return Err(decode_error(&path, panic_reason(&*payload))),
+        };
+
+        let unsupported = |reason: &str| Error::Unsupported {
+            path: path.clone(),
+            reason: reason.to_owned(),
+        };
+        let track = format
+            .default_track(TrackType::Audio)
+            .ok_or_else(|| unsupported("no audio track"))?;
+        let track_id = track.id;
+        let num_frames = track.num_frames;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|params| params.audio())
+            .ok_or_else(|| unsupported("the audio track has no known codec"))?
+            .clone();
+
+        let rate_hz = params
+            .sample_rate
+            .ok_or_else(|| invalid(&path, "the header gives no sample rate"))?;
+        check_rate(&path, rate_hz)?;
+        let num_channels = params.channels.as_ref().map_or(0, |ch| ch.count());
+        if num_channels == 0 {
+            return Err(invalid(&path, "the header declares zero channels"));
+        }
+
+        let made = catch_unwind(AssertUnwindSafe(|| {
+            symphonia::default::get_codecs()
+                .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        }));
+        let codec = match made {
+            Ok(Ok(codec)) => codec,
+            Ok(Err(err)) => return Err(open_error(&path, err)),
+            Err(payload) => return Err(decode_error(&path, panic_reason(&*payload))),
+        };
+        let info = AudioInfo {
+            sample_rate_hz: rate_hz,
+            num_channels,
+            num_frames,
+            codec: codec.codec_info().short_name.to_owned(),
+        };
+        Ok(Decoder {
+            path,
+            format,
+            codec,
+            track_id,
+            info,
+            interleaved: Vec::new(),
+            num_skipped_packets: 0,
+            num_decoded_frames: 0,
+            num_non_finite: 0,
+            at_end: false,
+        })
+    }
+
+    /// What the header says about the stream.
+    pub fn info(&self) -> &AudioInfo {
+        &self.info
+    }
+
+    /// Corrupt packets skipped so far; a non-zero count is worth a warning.
+    pub fn skipped_packets(&self) -> u64 {
+        self.num_skipped_packets
+    }
+
+    /// NaN/Inf samples replaced by 0.0 so far (only float formats can carry them).
+    pub fn non_finite_samples(&self) -> u64 {
+        self.num_non_finite
+    }
+
+    /// Decodes the next packet, averages its channels to mono and appends the samples to
+    /// `out`; returns `Ok(false)` at the end of the stream.
+    ///
+    /// Corrupt packets are skipped and counted ([`skipped_packets`](Decoder::skipped_packets));
+    /// a stream that breaks off (truncated data) ends early without an error once it has
+    /// produced audio. A stream that produces no audio at all is an error:
+    /// [`Error::InvalidAudio`] when it is simply empty (a header without samples),
+    /// [`Error::Decode`] when nothing in it decodes. Grows `out` by one packet.
+    pub fn read_mono(&mut self, out: &mut Vec<f32>) -> Result<bool> {
+        loop {
+            if self.at_end {
+                return Ok(false);
+            }
+            let next = catch_unwind(AssertUnwindSafe(|| self.format.next_packet()));
+            let packet = match next {
+                Ok(Ok(Some(packet))) => packet,
+                // End of stream, or (ResetRequired) a chained Ogg stream whose next part may
+                // have another layout: we analyse the first part only.
+                Ok(Ok(None)) | Ok(Err(SymphoniaError::ResetRequired)) => {
+                    return self.end_of_stream(None);
+                }
+                Ok(Err(err)) => return self.end_of_stream(Some(format!("{err}"))),
+                Err(payload) => return self.end_of_stream(Some(panic_reason(&*payload))),
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            let decoded = catch_unwind(AssertUnwindSafe(|| match self.codec.decode(&packet) {
+                Ok(buf) => {
+                    buf.copy_to_vec_interleaved(&mut self.interleaved);
+                    Ok(buf.spec().channels().count())
+                }
+                Err(err) => Err(err),
+            }));
+            let num_channels = match decoded {
+                Ok(Ok(num_channels)) => num_channels,
+                Ok(Err(SymphoniaError::DecodeError(_) | SymphoniaError::IoError(_))) => {
+                    self.num_skipped_packets += 1;
+                    continue;
+                }
+                Ok(Err(SymphoniaError::Unsupported(what))) => {
+                    return Err(Error::Unsupported {
+                        path: self.path.clone(),
+                        reason: format!("codec feature not supported ({what})"),
+                    });
+                }
+                Ok(Err(SymphoniaError::ResetRequired)) => return self.end_of_stream(None),
+                Ok(Err(err)) => return Err(decode_error(&self.path, format!("{err}"))),
+                Err(payload) => {
+                    // The codec's state is unknown after a panic: stop here.
+                    let reason = panic_reason(&*payload);
+                    return self.end_of_stream(Some(reason));
+                }
+            };
+            if num_channels == 0 {
+                return Err(invalid(&self.path, "a packet decoded to zero channels"));
+            }
+            if self.interleaved.is_empty() {
+                continue;
+            }
+            self.downmix_into(num_channels, out);
+            return Ok(true);
+        }
+    }
+
+    /// Appends the mean of the channels of `self.interleaved` to `out`, with NaN/Inf as 0.0.
+    fn downmix_into(&mut self, num_channels: usize, out: &mut Vec<f32>) {
+        let scale = 1.0 / num_channels as f32;
+        let num_frames = self.interleaved.len() / num_channels;
+        out.reserve(num_frames);
+        let mut num_non_finite = 0;
+        for frame in self.interleaved.chunks_exact(num_channels) {
+            let mut sum = 0.0_f32;
+            for &sample in frame {
+                if sample.is_finite() {
+                    sum += sample;
+                } else {
+                    num_non_finite += 1;
+                }
+            }
+            out.push(if num_channels == 1 { sum } else { sum * scale });
+        }
+        self.num_non_finite += num_non_finite;
+        self.num_decoded_frames += num_frames as u64;
+    }
+
+    /// Marks the end of the stream. `broken` says why it ended early (a demuxer error or a
+    /// crash); that is fine after some audio (a truncated file), an error before any.
+    fn end_of_stream(&mut self, broken: Option<String>) -> Result<bool> {
+        self.at_end = true;
+        if self.num_decoded_frames > 0 {
+            return Ok(false);
+        }
+        Err(match broken {
+            Some(reason) => decode_error(&self.path, format!("no decodable audio: {reason}")),
+            None if self.num_skipped_packets > 0 => decode_error(
+                &self.path,
+                format!(
+                    "no decodable audio: all {} packets are corrupt",
+                    self.num_skipped_packets
+                ),
+            ),
+            None => invalid(&self.path, "no audio samples"),
+        })
+    }
+}
+
+/// Decodes `path` to mono, resamples it to `target_hz` and hands the result to `sink` in
+/// successive chunks (of varying length; together they are the whole file, time-aligned).
+///
+/// Memory stays bounded by a packet plus the resampler's block, whatever the file length.
+/// Returns the stream's [`AudioInfo`]; errors as [`Decoder::open`] and
+/// [`Decoder::read_mono`], plus [`Error::SampleRate`] for a `target_hz` out of range.
+pub fn for_each_chunk(
+    path: &Path,
+    target_hz: u32,
+    mut sink: impl FnMut(&[f32]),
+) -> Result<AudioInfo> {
+    let mut decoder = Decoder::open(path)?;
+    let mut resampler = Resampler::new(decoder.info().sample_rate_hz, target_hz)?;
+    let mut mono = Vec::new();
+    let mut resampled = Vec::new();
+    while decoder.read_mono(&mut mono)? {
+        resampler.push(&mono, &mut resampled);
+        mono.clear();
+        if !resampled.is_empty() {
+            sink(&resampled);
+            resampled.clear();
+        }
+    }
+    resampler.finish(&mut resampled);
+    if !resampled.is_empty() {
+        sink(&resampled);
+    }
+    Ok(decoder.info().clone())
+}
