@@ -1,0 +1,91 @@
+//! Core speed: mel frames, CNN windows, and a whole 30 s file.
+//!
+//! `cargo bench -p genre-core --bench core`. Throughputs are reported in
+//! seconds of audio per second (criterion's "elements" are audio samples at
+//! the model rate, so divide elem/s by 22 050 for "× real time").
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use genre_core::analyzer::AnalyzerConfig;
+use genre_core::mel::{FeatureSpec, MelSpectrogram};
+use genre_core::model::Classifier;
+use genre_core::report::classify_file;
+
+/// Deterministic noise-plus-tones test signal at the model rate.
+fn signal(seconds: usize) -> Vec<f32> {
+    let mut x = 1u32;
+    (0..22_050 * seconds)
+        .map(|n| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let noise = (x >> 9) as f32 / (1u32 << 23) as f32 - 0.5;
+            0.1 * noise + 0.3 * (n as f32 * 0.0627).sin()
+        })
+        .collect()
+}
+
+fn mel(c: &mut Criterion) {
+    let spec = FeatureSpec::default();
+    let audio = signal(30);
+    let mut group = c.benchmark_group("mel");
+    group.throughput(Throughput::Elements(audio.len() as u64));
+    group.bench_function("30s_at_22050", |b| {
+        let mut mel = MelSpectrogram::new(&spec).unwrap();
+        b.iter(|| {
+            mel.reset();
+            let mut acc = 0.0f32;
+            mel.push(black_box(&audio), |f| acc += f.mel_db[0]);
+            black_box(acc)
+        })
+    });
+    group.finish();
+}
+
+fn classifier(c: &mut Criterion) {
+    let model = Classifier::shipped().expect("the shipped model");
+    let (window_db, _) = MelSpectrogram::compute(&model.card().features, &signal(4)).unwrap();
+    // Re-cut to exactly one window (band-major, window_frames columns).
+    let spec = &model.card().features;
+    let frames = window_db.len() / spec.n_mels;
+    let one: Vec<f32> = (0..spec.n_mels)
+        .flat_map(|m| window_db[m * frames..m * frames + spec.window_frames].to_vec())
+        .collect();
+    let mut group = c.benchmark_group("classifier");
+    for batch in [1, Classifier::BATCH] {
+        let windows = one.repeat(batch);
+        group.throughput(Throughput::Elements(batch as u64));
+        group.bench_function(format!("batch_{batch}"), |b| {
+            b.iter(|| black_box(model.probabilities(black_box(&windows)).unwrap()))
+        });
+    }
+    group.finish();
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let model = Classifier::shipped().expect("the shipped model");
+    let dir = std::env::temp_dir().join(format!("genre-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("clip.wav");
+    let spec = hound::WavSpec { channels: 2, sample_rate: 44_100, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    for s in signal(60) {
+        // 60 s at 22 050 Hz read as 30 s at 44 100 Hz, stereo.
+        let v = (s * 20_000.0) as i16;
+        w.write_sample(v).unwrap();
+        w.write_sample(v).unwrap();
+    }
+    w.finalize().unwrap();
+    let config = AnalyzerConfig::for_spec(&model.card().features);
+    let mut group = c.benchmark_group("end_to_end");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(30 * 22_050));
+    group.bench_function("wav_30s_44k1_stereo", |b| {
+        b.iter(|| black_box(classify_file(Path::new(&path), &model, config, false).unwrap()))
+    });
+    group.finish();
+    std::fs::remove_dir_all(dir).ok();
+}
+
+criterion_group!(benches, mel, classifier, end_to_end);
+criterion_main!(benches);

@@ -1,0 +1,280 @@
+//! From samples at any rate to network-ready windows.
+//!
+//! [`Analyzer`] sanitises its input (non-finite samples become silence),
+//! resamples to the model rate, computes mel frames and, every `hop_frames`
+//! frames once a full window exists, hands a window of the last
+//! `window_frames` frames to the caller together with its level. Windows
+//! below the gate level are marked silent so callers skip inference.
+//!
+//! The same code serves files (the CLI and training features) and the
+//! plugin's worker. Buffers are allocated in [`Analyzer::new`].
+
+use crate::mel::{FeatureSpec, Frame, MelSpectrogram};
+use crate::resample::Resampler;
+use crate::Result;
+
+/// Default silence gate: windows quieter than this (RMS, dBFS) are not classified.
+pub const DEFAULT_GATE_DB: f32 = -60.0;
+/// Lowest level reported, so that digital silence has a finite level.
+pub const MIN_LEVEL_DB: f32 = -120.0;
+/// Input is sanitised and resampled in chunks of at most this many samples,
+/// so scratch buffers never grow after construction.
+const MAX_CHUNK_LEN: usize = 8192;
+
+/// How windows are cut and gated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnalyzerConfig {
+    /// Frames between the starts of consecutive windows (≥ 1).
+    pub hop_frames: usize,
+    /// Windows with an RMS level below this (dBFS) are reported silent.
+    pub gate_db: f32,
+}
+
+impl AnalyzerConfig {
+    /// Half-overlapping windows and the default gate.
+    pub fn for_spec(spec: &FeatureSpec) -> Self {
+        Self {
+            hop_frames: spec.window_frames.div_ceil(2),
+            gate_db: DEFAULT_GATE_DB,
+        }
+    }
+}
+
+/// One window handed to the caller.
+#[derive(Debug, Clone, Copy)]
+pub struct Window<'a> {
+    /// Index of the window since the last reset.
+    pub index: u64,
+    /// Start time in seconds of input since the last reset.
+    pub start_s: f64,
+    /// RMS level of the window in dBFS (≥ [`MIN_LEVEL_DB`]).
+    pub level_db: f32,
+    /// Below the gate: callers do not classify it.
+    pub silent: bool,
+    /// Built by repeating the available frames because the whole input was
+    /// shorter than one window.
+    pub padded: bool,
+    /// `n_mels × window_frames` dB values, band-major (as the model's input).
+    pub mel_db: &'a [f32],
+}
+
+/// Streaming windower. See the module docs.
+pub struct Analyzer {
+    /// Input rate → model rate.
+    resampler: Resampler,
+    /// Model-rate samples → dB frames.
+    mel: MelSpectrogram,
+    /// Frames → windows.
+    windows: WindowAssembler,
+    /// Sanitised input chunk; scratch.
+    clean: Vec<f32>,
+    /// Resampled chunk; scratch.
+    resampled: Vec<f32>,
+    /// Input samples that were NaN or infinite since the last reset.
+    num_bad_samples: u64,
+}
+
+impl Analyzer {
+    /// Builds the resampler from `input_rate_hz` and the mel stage. Allocates.
+    pub fn new(spec: &FeatureSpec, input_rate_hz: u32, config: AnalyzerConfig) -> Result<Self> {
+        spec.validate()?;
+        let resampler = Resampler::new(input_rate_hz, spec.sample_rate_hz)?;
+        let ratio = f64::from(spec.sample_rate_hz) / f64::from(input_rate_hz);
+        Ok(Self {
+            mel: MelSpectrogram::new(spec)?,
+            resampler,
+            windows: WindowAssembler::new(spec, config),
+            clean: Vec::with_capacity(MAX_CHUNK_LEN),
+            resampled: Vec::with_capacity((MAX_CHUNK_LEN as f64 * ratio) as usize + 1024),
+            num_bad_samples: 0,
+        })
+    }
+
+    /// The feature settings.
+    pub fn spec(&self) -> &FeatureSpec {
+        self.mel.spec()
+    }
+
+    /// The hop and gate in use.
+    pub fn config(&self) -> AnalyzerConfig {
+        self.windows.config
+    }
+
+    /// Changes the gate; takes effect from the next window.
+    pub fn set_gate_db(&mut self, gate_db: f32) {
+        self.windows.config.gate_db = gate_db;
+    }
+
+    /// Frames computed since the last reset.
+    pub fn num_frames(&self) -> u64 {
+        self.windows.num_frames
+    }
+
+    /// Windows emitted since the last reset.
+    pub fn num_windows(&self) -> u64 {
+        self.windows.num_windows
+    }
+
+    /// NaN/Inf input samples replaced by silence since the last reset.
+    pub fn num_bad_samples(&self) -> u64 {
+        self.num_bad_samples
+    }
+
+    /// Seconds of model-rate input still needed for the first window; 0 once it exists.
+    pub fn seconds_until_first_window(&self) -> f64 {
+        if self.windows.num_windows > 0 {
+            0.0
+        } else {
+            self.windows.frames_until_window as f64 * self.mel.spec().frame_period_s()
+        }
+    }
+
+    /// Clears all history; the next sample is time 0.
+    pub fn reset(&mut self) {
+        self.resampler.reset();
+        self.mel.reset();
+        self.windows.reset();
+        self.num_bad_samples = 0;
+    }
+
+    /// Feeds input-rate samples; calls `on_window` for every window completed.
+    pub fn push(&mut self, samples: &[f32], mut on_window: impl FnMut(Window<'_>)) {
+        for chunk in samples.chunks(MAX_CHUNK_LEN) {
+            self.clean.clear();
+            self.clean
+                .extend(chunk.iter().map(|&x| if x.is_finite() { x } else { 0.0 }));
+            self.num_bad_samples += chunk.iter().filter(|x| !x.is_finite()).count() as u64;
+            self.resampled.clear();
+            self.resampler.push(&self.clean, &mut self.resampled);
+            let windows = &mut self.windows;
+            self.mel
+                .push(&self.resampled, |frame| windows.push_frame(frame, &mut on_window));
+        }
+    }
+
+    /// Flushes the resampler at the end of a stream. If the whole input was
+    /// shorter than one window but gave at least one frame, emits a single
+    /// window made by repeating the frames (flagged `padded`).
+    pub fn finish(&mut self, mut on_window: impl FnMut(Window<'_>)) {
+        self.resampled.clear();
+        self.resampler.finish(&mut self.resampled);
+        let windows = &mut self.windows;
+        self.mel
+            .push(&self.resampled, |frame| windows.push_frame(frame, &mut on_window));
+        self.windows.emit_padded_if_short(&mut on_window);
+    }
+}
+
+/// Keeps the last `window_frames` frames and cuts windows from them.
+struct WindowAssembler {
+    /// Mel bands per frame.
+    n_mels: usize,
+    /// Frames per window.
+    window_frames: usize,
+    /// Seconds per frame, for window start times.
+    frame_period_s: f64,
+    /// Hop and gate.
+    config: AnalyzerConfig,
+    /// The last `window_frames` frames, frame-major, as a ring.
+    history_db: Vec<f32>,
+    /// Mean square per frame in `history_db`.
+    history_ms: Vec<f32>,
+    /// The window handed out, band-major; scratch.
+    window_db: Vec<f32>,
+    /// Frames pushed since the last reset.
+    num_frames: u64,
+    /// Windows emitted since the last reset.
+    num_windows: u64,
+    /// Frames still needed before the next window.
+    frames_until_window: usize,
+}
+
+impl WindowAssembler {
+    fn new(spec: &FeatureSpec, config: AnalyzerConfig) -> Self {
+        let window_len = spec.n_mels * spec.window_frames;
+        Self {
+            n_mels: spec.n_mels,
+            window_frames: spec.window_frames,
+            frame_period_s: spec.frame_period_s(),
+            config: AnalyzerConfig {
+                hop_frames: config.hop_frames.max(1),
+                ..config
+            },
+            history_db: vec![0.0; window_len],
+            history_ms: vec![0.0; spec.window_frames],
+            window_db: vec![0.0; window_len],
+            num_frames: 0,
+            num_windows: 0,
+            frames_until_window: spec.window_frames,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.num_frames = 0;
+        self.num_windows = 0;
+        self.frames_until_window = self.window_frames;
+    }
+
+    fn push_frame(&mut self, frame: Frame<'_>, on_window: &mut impl FnMut(Window<'_>)) {
+        let slot = (self.num_frames % self.window_frames as u64) as usize;
+        self.history_db[slot * self.n_mels..(slot + 1) * self.n_mels]
+            .copy_from_slice(frame.mel_db);
+        self.history_ms[slot] = frame.mean_square;
+        self.num_frames += 1;
+        self.frames_until_window -= 1;
+        if self.frames_until_window == 0 {
+            self.frames_until_window = self.config.hop_frames;
+            let oldest = (self.num_frames % self.window_frames as u64) as usize;
+            let window_frames = self.window_frames;
+            self.fill_window(|t| (oldest + t) % window_frames);
+            let level_db = level_db(&self.history_ms);
+            let first_frame = self.num_frames - self.window_frames as u64;
+            self.emit(first_frame, level_db, false, on_window);
+        }
+    }
+
+    fn emit_padded_if_short(&mut self, on_window: &mut impl FnMut(Window<'_>)) {
+        if self.num_windows == 0 && self.num_frames > 0 {
+            let num_have = self.num_frames as usize;
+            self.fill_window(|t| t % num_have);
+            let level_db = level_db(&self.history_ms[..num_have]);
+            self.emit(0, level_db, true, on_window);
+        }
+    }
+
+    /// Copies frames into the band-major window; `slot_of(t)` is the ring slot of time step `t`.
+    fn fill_window(&mut self, slot_of: impl Fn(usize) -> usize) {
+        for t in 0..self.window_frames {
+            let slot = slot_of(t);
+            let frame = &self.history_db[slot * self.n_mels..(slot + 1) * self.n_mels];
+            for (m, &v) in frame.iter().enumerate() {
+                self.window_db[m * self.window_frames + t] = v;
+            }
+        }
+    }
+
+    fn emit(
+        &mut self,
+        first_frame: u64,
+        level_db: f32,
+        padded: bool,
+        on_window: &mut impl FnMut(Window<'_>),
+    ) {
+        on_window(Window {
+            index: self.num_windows,
+            start_s: first_frame as f64 * self.frame_period_s,
+            level_db,
+            silent: level_db < self.config.gate_db,
+            padded,
+            mel_db: &self.window_db,
+        });
+        self.num_windows += 1;
+    }
+}
+
+/// RMS level in dBFS of frames given their mean squares.
+fn level_db(mean_squares: &[f32]) -> f32 {
+    let mean = mean_squares.iter().map(|&x| f64::from(x)).sum::<f64>()
+        / mean_squares.len().max(1) as f64;
+    ((10.0 * mean.max(1e-30).log10()) as f32).max(MIN_LEVEL_DB)
+}

@@ -1,0 +1,239 @@
+//! The classifier: the card's CNN run by tract.
+//!
+//! Plans are built once per batch size with a fixed input shape
+//! (`load → with_input_fact → into_optimized → into_runnable`), for batch 1
+//! and [`Classifier::BATCH`]. Every `run` allocates its tensors, so this never
+//! runs on an audio thread; the plugin calls it from its worker.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tract_onnx::prelude::*;
+
+use crate::card::ModelCard;
+use crate::{Error, Result};
+
+/// Where the shipped model's card lives in the source tree.
+pub const SHIPPED_CARD_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/genre_cnn.json");
+
+/// A runnable tract plan for one fixed batch size.
+type Plan = Arc<TypedRunnableModel>;
+
+/// A loaded, validated model ready to classify windows.
+pub struct Classifier {
+    /// What the model expects and how it was made.
+    card: ModelCard,
+    /// Where the model came from, for messages.
+    origin: PathBuf,
+    /// Plan for a single window (the plugin's case).
+    plan_single: Plan,
+    /// Plan for [`Classifier::BATCH`] windows (files and features).
+    plan_batch: Plan,
+}
+
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Classifier")
+            .field("origin", &self.origin)
+            .field("labels", &self.card.labels)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Classifier {
+    /// Windows per batched run: large enough to amortise per-call overhead,
+    /// small enough to keep latency and memory low.
+    pub const BATCH: usize = 16;
+
+    /// Loads a model from its card path (`…/genre_cnn.json`) or its ONNX path
+    /// (`…/genre_cnn.onnx`, whose card is the `.json` beside it).
+    pub fn load(path: &Path) -> Result<Self> {
+        let card_path = if path.extension().is_some_and(|e| e == "onnx") {
+            path.with_extension("json")
+        } else {
+            path.to_owned()
+        };
+        let card = ModelCard::from_path(&card_path)?;
+        let model_path = card.model_path(&card_path);
+        let onnx = std::fs::read(&model_path).map_err(|source| Error::Io {
+            path: model_path.clone(),
+            source,
+        })?;
+        Self::from_parts(card, &onnx, &model_path)
+    }
+
+    /// Builds the plans from an already validated card and the ONNX bytes;
+    /// `origin` names the model in messages. Checks the network's shapes
+    /// against the card.
+    pub fn from_parts(card: ModelCard, onnx: &[u8], origin: &Path) -> Result<Self> {
+        let err = |reason: String| Error::Model {
+            path: origin.to_owned(),
+            reason,
+        };
+        let model = tract_onnx::onnx()
+            .model_for_read(&mut std::io::Cursor::new(onnx))
+            .map_err(|e| err(format!("not a readable ONNX model: {e}")))?;
+        if model.inputs.len() != 1 || model.outputs.len() != 1 {
+            return Err(err(format!(
+                "expected 1 input and 1 output, found {} and {}",
+                model.inputs.len(),
+                model.outputs.len()
+            )));
+        }
+        let build = |batch: usize| -> Result<Plan> {
+            let shape = [
+                batch,
+                1,
+                card.features.n_mels,
+                card.features.window_frames,
+            ];
+            let typed = model
+                .clone()
+                .with_input_fact(0, f32::fact(shape).into())
+                .and_then(|m| m.into_optimized())
+                .map_err(|e| {
+                    err(format!(
+                        "does not accept input {shape:?} from its card: {e}"
+                    ))
+                })?;
+            let out = typed
+                .output_fact(0)
+                .map_err(|e| err(e.to_string()))?
+                .shape
+                .as_concrete()
+                .map(<[usize]>::to_vec);
+            let want = [batch, card.labels.len()];
+            if out.as_deref() != Some(&want[..]) {
+                return Err(err(format!(
+                    "outputs {out:?} for a batch of {batch}, but its card has {} labels \
+                     (expected {want:?})",
+                    card.labels.len()
+                )));
+            }
+            typed
+                .into_runnable()
+                .map_err(|e| err(format!("cannot plan: {e}")))
+        };
+        Ok(Self {
+            plan_single: build(1)?,
+            plan_batch: build(Self::BATCH)?,
+            origin: origin.to_owned(),
+            card,
+        })
+    }
+
+    /// The model shipped with Genre Meter (`models/genre_cnn.json` and its ONNX
+    /// file in the repository).
+    pub fn shipped() -> Result<Self> {
+        Self::load(Path::new(SHIPPED_CARD_PATH))
+    }
+
+    /// The model card.
+    pub fn card(&self) -> &ModelCard {
+        &self.card
+    }
+
+    /// Output classes in order.
+    pub fn labels(&self) -> &[String] {
+        &self.card.labels
+    }
+
+    /// Where the model was loaded from.
+    pub fn origin(&self) -> &Path {
+        &self.origin
+    }
+
+    /// Values per window: `n_mels × window_frames`.
+    pub fn window_len(&self) -> usize {
+        self.card.features.n_mels * self.card.features.window_frames
+    }
+
+    /// Logits for `windows` (raw dB, band-major, [`window_len`](Self::window_len)
+    /// values each, any number of windows); returns `num_windows × labels`
+    /// values. Normalises with the card. Allocates.
+    pub fn logits(&self, windows: &[f32]) -> Result<Vec<f32>> {
+        let len = self.window_len();
+        if windows.len() % len != 0 {
+            return Err(Error::Model {
+                path: self.origin.clone(),
+                reason: format!(
+                    "{} input values is not a whole number of {len}-value windows",
+                    windows.len()
+                ),
+            });
+        }
+        let num_labels = self.card.labels.len();
+        let mut logits = Vec::with_capacity(windows.len() / len * num_labels);
+        let batch_len = Self::BATCH * len;
+        let mut rest = windows;
+        while !rest.is_empty() {
+            let (plan, take) = if rest.len() >= batch_len {
+                (&self.plan_batch, batch_len)
+            } else {
+                (&self.plan_single, len)
+            };
+            let (chunk, tail) = rest.split_at(take);
+            self.run(plan, chunk, &mut logits)?;
+            rest = tail;
+        }
+        Ok(logits)
+    }
+
+    /// Softmax probabilities for `windows` (see [`logits`](Self::logits)).
+    pub fn probabilities(&self, windows: &[f32]) -> Result<Vec<f32>> {
+        let mut values = self.logits(windows)?;
+        for row in values.chunks_mut(self.card.labels.len()) {
+            softmax_in_place(row);
+        }
+        Ok(values)
+    }
+
+    fn run(&self, plan: &Plan, chunk: &[f32], out: &mut Vec<f32>) -> Result<()> {
+        let spec = &self.card.features;
+        let num = chunk.len() / self.window_len();
+        let norm = self.card.normalization;
+        let inv_std = 1.0 / norm.std;
+        let input = tract_ndarray::Array4::from_shape_fn(
+            (num, 1, spec.n_mels, spec.window_frames),
+            |(w, _, m, t)| (chunk[(w * spec.n_mels + m) * spec.window_frames + t] - norm.mean) * inv_std,
+        );
+        let result = plan
+            .run(tvec!(Tensor::from(input).into()))
+            .map_err(|e| Error::Model {
+                path: self.origin.clone(),
+                reason: format!("inference failed: {e}"),
+            })?;
+        let view = result[0].to_plain_array_view::<f32>().map_err(|e| Error::Model {
+            path: self.origin.clone(),
+            reason: format!("output is not float32: {e}"),
+        })?;
+        out.extend(view.iter().copied());
+        Ok(())
+    }
+}
+
+/// Numerically stable softmax.
+pub fn softmax_in_place(values: &mut [f32]) {
+    let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for v in values.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    for v in values.iter_mut() {
+        *v /= sum;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_sums_to_one_and_orders() {
+        let mut v = [1.0, 3.0, 2.0, -1000.0];
+        softmax_in_place(&mut v);
+        assert!((v.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!(v[1] > v[2] && v[2] > v[0] && v[3] >= 0.0);
+    }
+}
