@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The test command: installs what a fresh Debian/Ubuntu machine lacks, then
+# runs every check the project has. `.ci/run` calls exactly this.
+#
+#   scripts/test.sh
+#
+# Needs the Rust toolchain. As root it installs the missing Debian packages
+# itself; otherwise it prints the apt-get line to run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# Build deps of the plugin (the standalone needs ALSA and JACK headers; X11/GL
+# are loaded at run time and only needed for the screenshot).
+PACKAGES=(gcc libc6-dev pkg-config libasound2-dev libjack-jackd2-dev)
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    if [[ $(id -u) == 0 ]]; then
+        say "installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
+    else
+        echo "missing Debian packages: sudo apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+
+say "formatting"
+cargo fmt --all -- --check
+
+say "lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "tests"
+cargo test --workspace --locked
