@@ -9,8 +9,14 @@
 //!
 //! Nothing here touches a GUI, an audio device or a system library.
 
+pub mod analyzer;
 pub mod audio;
+pub mod card;
 pub mod error;
+pub mod mel;
+pub mod model;
+pub mod report;
 pub mod resample;
+pub mod smoother;
 
 pub use error::{Error, Result};

@@ -1,0 +1,306 @@
+//! The plugin's parameters and its persisted analysis.
+//!
+//! Parameters are read lock-free from every thread: the tap reads
+//! [`GenreMeterParams::channel`] on the audio thread, the worker reads the
+//! rest once per poll. The persisted analysis ([`PersistedAnalysis`]) is only
+//! touched off the audio thread: by the worker after every window, by the
+//! host's state save/load on the main thread.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use nice_plug::params::persist::PersistentField;
+use nice_plug::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Lowest selectable silence gate.
+pub const MIN_GATE_DB: f32 = -96.0;
+/// Highest selectable silence gate.
+pub const MAX_GATE_DB: f32 = -12.0;
+/// Highest value of the Target parameter (0 is "none", `k` is the `k`-th label).
+/// Generous so that a retrained model with more labels still fits.
+pub const MAX_TARGET_LABELS: i32 = 32;
+/// Version of [`TrackState`]'s layout; other versions load as defaults.
+pub const TRACK_STATE_VERSION: u32 = 1;
+/// Timeline entries kept: one hour at the default 1 s hop.
+pub const MAX_TIMELINE_ENTRIES: usize = 3600;
+
+/// Labels of the loaded model, for parameter display. Set once by the
+/// worker after the first successful model load.
+pub static MODEL_LABELS: OnceLock<Vec<String>> = OnceLock::new();
+
+/// Which mono signal the analyzer hears.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelMode {
+    /// The average of all input channels (the CLI's downmix).
+    #[id = "sum"]
+    #[name = "L+R"]
+    Sum,
+    /// The first channel only.
+    #[id = "left"]
+    #[name = "Left"]
+    Left,
+    /// The second channel only (the first on a mono track).
+    #[id = "right"]
+    #[name = "Right"]
+    Right,
+    /// (L + R) / √2: the centre of the stereo image at equal power.
+    #[id = "mid"]
+    #[name = "Mid"]
+    Mid,
+    /// (L − R) / √2: what is not in the centre (silent on a mono track).
+    #[id = "side"]
+    #[name = "Side"]
+    Side,
+}
+
+/// How fast the "now" estimate follows the music.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Response {
+    /// About 3 s.
+    #[id = "fast"]
+    #[name = "Fast (3 s)"]
+    Fast,
+    /// About 10 s.
+    #[id = "normal"]
+    #[name = "Normal (10 s)"]
+    Normal,
+    /// About 30 s.
+    #[id = "slow"]
+    #[name = "Slow (30 s)"]
+    Slow,
+}
+
+impl Response {
+    /// The smoother's time constant.
+    pub fn time_constant_s(self) -> f64 {
+        match self {
+            Response::Fast => 3.0,
+            Response::Normal => 10.0,
+            Response::Slow => 30.0,
+        }
+    }
+}
+
+/// Everything the host automates and saves.
+#[derive(Params)]
+pub struct GenreMeterParams {
+    /// Mono tap mode; read by the tap on every block.
+    #[id = "channel"]
+    pub channel: EnumParam<ChannelMode>,
+    /// "Now" smoothing; read by the worker on every poll.
+    #[id = "response"]
+    pub response: EnumParam<Response>,
+    /// Windows quieter than this are not classified; read by the worker on every poll.
+    #[id = "gate"]
+    pub gate_db: FloatParam,
+    /// 0 = no target, `k` = the model's `k`-th label; read by the editor.
+    #[id = "target"]
+    pub target: IntParam,
+    /// Track-so-far and timeline; written by the worker after every window,
+    /// saved and restored by the host.
+    #[persist = "analysis"]
+    pub analysis: PersistedAnalysis,
+}
+
+impl Default for GenreMeterParams {
+    fn default() -> Self {
+        Self {
+            channel: EnumParam::new("Channel", ChannelMode::Sum),
+            response: EnumParam::new("Response", Response::Normal),
+            gate_db: FloatParam::new(
+                "Gate",
+                genre_core::analyzer::DEFAULT_GATE_DB,
+                FloatRange::Linear {
+                    min: MIN_GATE_DB,
+                    max: MAX_GATE_DB,
+                },
+            )
+            .with_step_size(1.0)
+            .with_unit(" dB"),
+            target: IntParam::new(
+                "Target",
+                0,
+                IntRange::Linear {
+                    min: 0,
+                    max: MAX_TARGET_LABELS,
+                },
+            )
+            .with_value_to_string(Arc::new(target_to_string)),
+            analysis: PersistedAnalysis::default(),
+        }
+    }
+}
+
+impl GenreMeterParams {
+    /// The target label index, if the Target parameter names a label of a
+    /// model with `num_labels` labels.
+    pub fn target_idx(&self, num_labels: usize) -> Option<usize> {
+        let value = self.target.value();
+        (value >= 1 && (value as usize) <= num_labels).then(|| value as usize - 1)
+    }
+}
+
+/// Display text of the Target parameter: the label name once a model is loaded.
+fn target_to_string(value: i32) -> String {
+    if value <= 0 {
+        return "none".to_owned();
+    }
+    match MODEL_LABELS
+        .get()
+        .and_then(|labels| labels.get(value as usize - 1))
+    {
+        Some(label) => label.clone(),
+        None => format!("label {value}"),
+    }
+}
+
+/// The persisted analysis: what a reopened project shows before new audio
+/// arrives. Integers only, so save → load → save gives identical bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrackState {
+    /// [`TRACK_STATE_VERSION`] when written; anything else loads as defaults.
+    pub version: u32,
+    /// The model's labels when written; state for other labels is discarded.
+    pub labels: Vec<String>,
+    /// Per label, the sum of window probabilities since reset, in millionths.
+    pub track_sums_ppm: Vec<u64>,
+    /// Classified windows since reset.
+    pub track_num_windows: u64,
+    /// Milliseconds between timeline entries.
+    pub timeline_hop_ms: u32,
+    /// Timeline entries dropped from the front since reset (time of the first kept entry = this × hop).
+    pub timeline_num_dropped: u64,
+    /// Entries of `labels.len()` probabilities each, 0–255; an all-zero entry is a silent window.
+    pub timeline: Vec<u8>,
+}
+
+impl TrackState {
+    /// Whether this state is well formed and belongs to a model with `labels`.
+    pub fn is_valid_for(&self, labels: &[String]) -> bool {
+        let num_labels = labels.len();
+        self.version == TRACK_STATE_VERSION
+            && num_labels > 0
+            && self.labels == labels
+            && self.track_sums_ppm.len() == num_labels
+            && self.timeline.len() % num_labels == 0
+            && self.timeline.len() / num_labels <= MAX_TIMELINE_ENTRIES
+            && self.timeline_hop_ms > 0
+            && (self.track_num_windows > 0 || self.track_sums_ppm.iter().all(|&s| s == 0))
+            && self
+                .track_sums_ppm
+                .iter()
+                .all(|&s| s <= self.track_num_windows.saturating_mul(1_000_000))
+    }
+
+    /// The mean track-so-far probability of each label (empty if nothing was classified).
+    pub fn track_means(&self) -> Vec<f32> {
+        let n = self.track_num_windows.max(1) as f64 * 1e6;
+        self.track_sums_ppm
+            .iter()
+            .map(|&s| (s as f64 / n) as f32)
+            .collect()
+    }
+}
+
+/// [`TrackState`] behind a lock, plus a counter of host state loads so the
+/// worker knows when to take the loaded analysis over.
+#[derive(Debug, Default)]
+pub struct PersistedAnalysis {
+    /// The state; written by the worker and by state loads.
+    state: RwLock<TrackState>,
+    /// Incremented by every state load.
+    num_loads: AtomicU64,
+}
+
+impl PersistedAnalysis {
+    /// A copy of the current state. Allocates.
+    pub fn get(&self) -> TrackState {
+        self.state.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Replaces the state without counting it as a load (the worker's path).
+    pub fn store(&self, state: &TrackState) {
+        if let Ok(mut guard) = self.state.write() {
+            guard.clone_from(state);
+        }
+    }
+
+    /// Host state loads so far.
+    pub fn num_loads(&self) -> u64 {
+        self.num_loads.load(Ordering::Acquire)
+    }
+}
+
+impl<'a> PersistentField<'a, TrackState> for PersistedAnalysis {
+    fn set(&self, new_value: TrackState) {
+        if let Ok(mut guard) = self.state.write() {
+            *guard = new_value;
+        }
+        self.num_loads.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&TrackState) -> R,
+    {
+        match self.state.read() {
+            Ok(guard) => f(&guard),
+            Err(poisoned) => f(&poisoned.into_inner()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels() -> Vec<String> {
+        ["a", "b"].map(String::from).to_vec()
+    }
+
+    #[test]
+    fn validity_checks_shape_and_labels() {
+        let good = TrackState {
+            version: TRACK_STATE_VERSION,
+            labels: labels(),
+            track_sums_ppm: vec![1_500_000, 500_000],
+            track_num_windows: 2,
+            timeline_hop_ms: 999,
+            timeline_num_dropped: 0,
+            timeline: vec![255, 0, 128, 127],
+        };
+        assert!(good.is_valid_for(&labels()));
+        assert_eq!(good.track_means(), vec![0.75, 0.25]);
+        assert!(!good.is_valid_for(&["a".to_owned()]));
+        let mut bad = good.clone();
+        bad.timeline.push(1);
+        assert!(!bad.is_valid_for(&labels()));
+        let mut bad = good.clone();
+        bad.track_sums_ppm[0] = 3_000_000;
+        assert!(!bad.is_valid_for(&labels()));
+        assert!(!TrackState::default().is_valid_for(&labels()));
+    }
+
+    #[test]
+    fn loads_are_counted_and_round_trip() {
+        let cell = PersistedAnalysis::default();
+        let state = TrackState {
+            version: TRACK_STATE_VERSION,
+            labels: labels(),
+            ..TrackState::default()
+        };
+        cell.store(&state);
+        assert_eq!(cell.num_loads(), 0);
+        let text = cell.map(|s| serde_json::to_string(s).unwrap());
+        cell.set(serde_json::from_str(&text).unwrap());
+        assert_eq!(cell.num_loads(), 1);
+        assert_eq!(cell.get(), state);
+        assert!(serde_json::from_str::<TrackState>("{\"version\": \"x\"}").is_err());
+        assert_eq!(
+            serde_json::from_str::<TrackState>("{}").unwrap(),
+            TrackState::default()
+        );
+    }
+}
