@@ -53,10 +53,10 @@ fn process(c: &mut Criterion) {
                 let channels: [&mut [f32]; 2] = [&mut left, &mut right];
                 tap.process(black_box(&channels), mode, &shared);
                 // Keep the ring from filling, as the worker would.
-                if consumer.slots() > 48_000 {
-                    if let Ok(chunk) = consumer.read_chunk(consumer.slots()) {
-                        chunk.commit_all();
-                    }
+                if consumer.slots() > 48_000
+                    && let Ok(chunk) = consumer.read_chunk(consumer.slots())
+                {
+                    chunk.commit_all();
                 }
             })
         });

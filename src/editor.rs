@@ -322,6 +322,41 @@ impl GenreMeterEditor {
     }
 }
 
+impl GenreMeterEditor {
+    /// Everything inside the window margin.
+    fn contents(&mut self, ui: &mut Ui) {
+        self.header(ui);
+        ui.separator();
+        let snapshot = &self.shown;
+        let target_idx = self.params.target_idx(snapshot.labels.len());
+        ui.columns(2, |columns| {
+            columns[0].label(RichText::new("Now").strong().color(TEXT_STRONG));
+            bars::draw(&mut columns[0], &snapshot.labels, &snapshot.now, target_idx);
+            columns[1].label(
+                RichText::new(format!(
+                    "Track so far ({})",
+                    format_duration(snapshot.track_num_windows as f32 * snapshot.hop_s)
+                ))
+                .strong()
+                .color(TEXT_STRONG),
+            );
+            bars::draw(
+                &mut columns[1],
+                &snapshot.labels,
+                &snapshot.track,
+                target_idx,
+            );
+        });
+        ui.separator();
+        ui.label(RichText::new("Timeline").strong().color(TEXT_STRONG));
+        timeline::draw(ui, snapshot, target_idx);
+        ui.separator();
+        self.target_view(ui);
+        ui.separator();
+        self.controls(ui);
+    }
+}
+
 impl NiceEguiApp for GenreMeterEditor {
     fn build(
         &mut self,
@@ -350,35 +385,9 @@ impl NiceEguiApp for GenreMeterEditor {
         ResizableWindow::new("genre-meter")
             .min_size(MIN_SIZE)
             .show(ui, |ui| {
-                self.header(ui);
-                ui.separator();
-                let snapshot = &self.shown;
-                let target_idx = self.params.target_idx(snapshot.labels.len());
-                ui.columns(2, |columns| {
-                    columns[0].label(RichText::new("Now").strong().color(TEXT_STRONG));
-                    bars::draw(&mut columns[0], &snapshot.labels, &snapshot.now, target_idx);
-                    columns[1].label(
-                        RichText::new(format!(
-                            "Track so far ({})",
-                            format_duration(snapshot.track_num_windows as f32 * snapshot.hop_s)
-                        ))
-                        .strong()
-                        .color(TEXT_STRONG),
-                    );
-                    bars::draw(
-                        &mut columns[1],
-                        &snapshot.labels,
-                        &snapshot.track,
-                        target_idx,
-                    );
-                });
-                ui.separator();
-                ui.label(RichText::new("Timeline").strong().color(TEXT_STRONG));
-                timeline::draw(ui, snapshot, target_idx);
-                ui.separator();
-                self.target_view(ui);
-                ui.separator();
-                self.controls(ui);
+                egui::Frame::new()
+                    .inner_margin(14.0)
+                    .show(ui, |ui| self.contents(ui));
             });
     }
 

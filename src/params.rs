@@ -184,7 +184,7 @@ impl TrackState {
             && num_labels > 0
             && self.labels == labels
             && self.track_sums_ppm.len() == num_labels
-            && self.timeline.len() % num_labels == 0
+            && self.timeline.len().is_multiple_of(num_labels)
             && self.timeline.len() / num_labels <= MAX_TIMELINE_ENTRIES
             && self.timeline_hop_ms > 0
             && (self.track_num_windows > 0 || self.track_sums_ppm.iter().all(|&s| s == 0))

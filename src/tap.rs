@@ -33,7 +33,7 @@ impl Tap {
         if num_samples == 0 {
             return;
         }
-        let left: &[f32] = &channels[0];
+        let left: &[f32] = channels[0];
         let right: &[f32] = channels.get(1).map_or(left, |c| &c[..]);
         let is_mono = channels.len() < 2;
         let mono_at = |i: usize| -> f32 {

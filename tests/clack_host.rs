@@ -206,15 +206,15 @@ fn load() -> Loaded {
 
 /// Parameter ids and ranges, from the params extension.
 fn param_infos(instance: &mut PluginInstance<TestHost>) -> Vec<(ClapId, f64, f64)> {
-    let mut handle = instance.plugin_handle();
+    let handle = instance.plugin_handle();
     let params = handle
         .get_extension::<PluginParams>()
         .expect("params extension");
     let mut buffer = ParamInfoBuffer::new();
-    (0..params.count(&mut handle))
+    (0..params.count(&handle))
         .map(|i| {
             let info = params
-                .get_info(&mut handle, i, &mut buffer)
+                .get_info(&handle, i, &mut buffer)
                 .expect("param info");
             (info.id, info.min_value, info.max_value)
         })
@@ -222,21 +222,21 @@ fn param_infos(instance: &mut PluginInstance<TestHost>) -> Vec<(ClapId, f64, f64
 }
 
 fn save_state(instance: &mut PluginInstance<TestHost>) -> Vec<u8> {
-    let mut handle = instance.plugin_handle();
+    let handle = instance.plugin_handle();
     let state = handle
         .get_extension::<PluginState>()
         .expect("state extension");
     let mut bytes = Vec::new();
-    state.save(&mut handle, &mut bytes).expect("state save");
+    state.save(&handle, &mut bytes).expect("state save");
     bytes
 }
 
 fn load_state(instance: &mut PluginInstance<TestHost>, bytes: &[u8]) -> bool {
-    let mut handle = instance.plugin_handle();
+    let handle = instance.plugin_handle();
     let state = handle
         .get_extension::<PluginState>()
         .expect("state extension");
-    state.load(&mut handle, &mut Cursor::new(bytes)).is_ok()
+    state.load(&handle, &mut Cursor::new(bytes)).is_ok()
 }
 
 /// The persisted analysis inside saved state (8-byte length + JSON).
@@ -324,12 +324,11 @@ fn process_clip(
                             None,
                         )
                         .expect("process");
-                    for ch in 0..2 {
-                        let source = if ch == 0 { left } else { right };
-                        for i in 0..n {
+                    for (ch, (output, source)) in outputs.iter().zip([left, right]).enumerate() {
+                        for (i, (out, src)) in output[..n].iter().zip(&source[pos..pos + n]).enumerate() {
                             assert_eq!(
-                                outputs[ch][i].to_bits(),
-                                source[pos + i].to_bits(),
+                                out.to_bits(),
+                                src.to_bits(),
                                 "{rate_hz} Hz, block {block_idx} of {n} frames, channel {ch}, frame {i}: output differs from input"
                             );
                         }
@@ -365,15 +364,15 @@ fn passes_audio_bit_exactly_and_persists_the_genre() {
     for rate_hz in [44_100u32, 48_000] {
         let mut loaded = load();
         {
-            let mut handle = loaded.instance.plugin_handle();
+            let handle = loaded.instance.plugin_handle();
             let ports = handle
                 .get_extension::<PluginAudioPorts>()
                 .expect("audio ports");
             let mut buffer = AudioPortInfoBuffer::new();
             for is_input in [true, false] {
-                assert_eq!(ports.count(&mut handle, is_input), 1);
+                assert_eq!(ports.count(&handle, is_input), 1);
                 let info = ports
-                    .get(&mut handle, 0, is_input, &mut buffer)
+                    .get(&handle, 0, is_input, &mut buffer)
                     .expect("port info");
                 assert_eq!(info.channel_count, 2);
             }
