@@ -126,7 +126,8 @@ impl Default for GenreMeterParams {
                     max: MAX_TARGET_LABELS,
                 },
             )
-            .with_value_to_string(Arc::new(target_to_string)),
+            .with_value_to_string(Arc::new(target_to_string))
+            .with_string_to_value(Arc::new(target_from_string)),
             analysis: PersistedAnalysis::default(),
         }
     }
@@ -153,6 +154,25 @@ fn target_to_string(value: i32) -> String {
         Some(label) => label.clone(),
         None => format!("label {value}"),
     }
+}
+
+/// Inverse of [`target_to_string`]: "none", a label name, "label N" or a number.
+fn target_from_string(text: &str) -> Option<i32> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("none") {
+        return Some(0);
+    }
+    if let Some(idx) = MODEL_LABELS
+        .get()
+        .and_then(|labels| labels.iter().position(|l| l.eq_ignore_ascii_case(text)))
+    {
+        return Some(idx as i32 + 1);
+    }
+    let number = text.strip_prefix("label ").unwrap_or(text).trim();
+    number
+        .parse::<i32>()
+        .ok()
+        .filter(|v| (0..=MAX_TARGET_LABELS).contains(v))
 }
 
 /// The persisted analysis: what a reopened project shows before new audio
@@ -281,6 +301,15 @@ mod tests {
         bad.track_sums_ppm[0] = 3_000_000;
         assert!(!bad.is_valid_for(&labels()));
         assert!(!TrackState::default().is_valid_for(&labels()));
+    }
+
+    #[test]
+    fn target_text_round_trips() {
+        for value in 0..=MAX_TARGET_LABELS {
+            assert_eq!(target_from_string(&target_to_string(value)), Some(value));
+        }
+        assert_eq!(target_from_string("bogus"), None);
+        assert_eq!(target_from_string("99"), None);
     }
 
     #[test]

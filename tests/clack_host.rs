@@ -2,10 +2,10 @@
 //! parameter changes while processing, and the persisted state.
 //!
 //! The plugin binary comes from `GENRE_METER_CLAP` (an absolute path to the
-//! `.clap` bundle or to `libgenre_meter.so`), by default
-//! `target/debug/libgenre_meter.so` (or the release one if there is no debug
-//! build). Build it first: `cargo build -p genre-meter --lib` (add
-//! `--features alloc-check` to trap allocations on the audio thread).
+//! `.clap` bundle or to a `libgenre_meter.so`); by default it is the cdylib
+//! that `cargo test` built beside this test binary (`target/debug/deps/`),
+//! with the same features: `cargo test -p genre-meter --features alloc-check
+//! --test clack_host` aborts if the audio thread allocates.
 //!
 //! The clip is the first of `examples/*.{mp3,wav}` if present, else the first WAV of a genre in
 //! `corpus/`, else a generated signal (then the genre assertion is skipped
@@ -61,12 +61,14 @@ fn plugin_path() -> PathBuf {
         );
         return path;
     }
-    let debug = manifest_dir().join("target/debug/libgenre_meter.so");
-    let release = manifest_dir().join("target/release/libgenre_meter.so");
-    if debug.exists() || !release.exists() {
-        debug
-    } else {
-        release
+    // `cargo test` builds the cdylib next to this test binary (target/<profile>/deps)
+    // with the same features, so it is never stale.
+    let beside_test = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("libgenre_meter.so")));
+    match beside_test {
+        Some(path) if path.exists() => path,
+        _ => manifest_dir().join("target/debug/libgenre_meter.so"),
     }
 }
 
@@ -176,6 +178,7 @@ fn load() -> Loaded {
         "plugin not found at {} (build it: cargo build -p genre-meter --lib)",
         path.display()
     );
+    println!("plugin: {}", path.display());
     let entry =
         unsafe { PluginEntry::load(&path) }.unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
     let factory = entry.get_plugin_factory().expect("no plugin factory");
