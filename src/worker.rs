@@ -36,6 +36,9 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(25);
 pub const HOP_S: f64 = 1.0;
 /// Most samples handed to the analyzer at once (its allocation-free limit).
 const MAX_PUSH_LEN: usize = 8192;
+/// Finite samples beyond ±this (120 dB over full scale) are clamped before
+/// analysis: such values overflow the resampler's FFT. Audio is not affected.
+const MAX_SAMPLE_ABS: f32 = 1e6;
 
 /// What the worker is doing, for the editor's status line.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -129,6 +132,8 @@ pub struct AnalysisCore {
     num_inferences: u64,
     /// Windows skipped as silent since creation.
     num_silent_windows: u64,
+    /// Clamped copy of the input chunk; scratch.
+    clamped: Vec<f32>,
 }
 
 impl AnalysisCore {
@@ -161,6 +166,7 @@ impl AnalysisCore {
             error: None,
             num_inferences: 0,
             num_silent_windows: 0,
+            clamped: Vec::with_capacity(MAX_PUSH_LEN),
             classifier,
         })
     }
@@ -199,11 +205,19 @@ impl AnalysisCore {
             error,
             num_inferences,
             num_silent_windows,
+            clamped,
         } = self;
         let num_labels = classifier.labels().len();
         let mut num_windows = 0;
         for chunk in samples.chunks(MAX_PUSH_LEN) {
-            analyzer.push(chunk, |window| {
+            clamped.clear();
+            // NaN passes through (the analyzer counts and silences it).
+            clamped.extend(
+                chunk
+                    .iter()
+                    .map(|&x| x.clamp(-MAX_SAMPLE_ABS, MAX_SAMPLE_ABS)),
+            );
+            analyzer.push(clamped, |window| {
                 num_windows += 1;
                 if timeline.len() >= MAX_TIMELINE_ENTRIES * num_labels {
                     timeline.drain(..num_labels);
@@ -420,7 +434,9 @@ impl Drop for Worker {
     }
 }
 
-/// The thread's body. Returns the snapshot input for the next activation.
+/// The thread's body. Returns the snapshot input for the next activation,
+/// even if the analysis panicked (then the status says so and the ring is
+/// drained until the worker is stopped).
 fn run(context: WorkerContext, stop: &AtomicBool) -> triple_buffer::Input<Snapshot> {
     let WorkerContext {
         mut consumer,
@@ -438,6 +454,47 @@ fn run(context: WorkerContext, stop: &AtomicBool) -> triple_buffer::Input<Snapsh
         host_rate_hz,
         was_open: false,
     };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        analyse(
+            &mut consumer,
+            &params,
+            &shared,
+            &mut publisher,
+            host_rate_hz,
+            stop,
+        );
+    }));
+    if outcome.is_err() {
+        let status = Status::InputError("the analysis stopped after an internal error".to_owned());
+        publisher.publish_status(status.clone(), None);
+        idle(&mut consumer, &mut publisher, status, stop);
+    }
+    snapshot_input
+}
+
+/// Keeps the ring drained (so "dropped input" stays meaningful) until stopped.
+fn idle(
+    consumer: &mut rtrb::Consumer<f32>,
+    publisher: &mut Publisher<'_>,
+    status: Status,
+    stop: &AtomicBool,
+) {
+    while !stop.load(Ordering::Acquire) {
+        drain(consumer, |_| {});
+        publisher.publish_if_open(status.clone(), None);
+        std::thread::park_timeout(POLL_INTERVAL);
+    }
+}
+
+/// Loads the model, then analyses the ring until stopped.
+fn analyse(
+    consumer: &mut rtrb::Consumer<f32>,
+    params: &GenreMeterParams,
+    shared: &Shared,
+    publisher: &mut Publisher<'_>,
+    host_rate_hz: f32,
+    stop: &AtomicBool,
+) {
     publisher.publish_status(Status::LoadingModel, None);
 
     let core = shared_classifier()
@@ -454,14 +511,9 @@ fn run(context: WorkerContext, stop: &AtomicBool) -> triple_buffer::Input<Snapsh
     let mut core = match core {
         Ok(core) => core,
         Err(status) => {
-            // Keep the ring drained so the "dropped input" indicator stays meaningful.
             publisher.publish_status(status.clone(), None);
-            while !stop.load(Ordering::Acquire) {
-                drain(&mut consumer, |_| {});
-                publisher.publish_if_open(status.clone(), None);
-                std::thread::park_timeout(POLL_INTERVAL);
-            }
-            return snapshot_input;
+            idle(consumer, publisher, status, stop);
+            return;
         }
     };
 
@@ -497,7 +549,7 @@ fn run(context: WorkerContext, stop: &AtomicBool) -> triple_buffer::Input<Snapsh
         let inferences_before = core.num_inferences();
         let silent_before = core.num_silent_windows();
         let mut num_windows = 0;
-        drain(&mut consumer, |samples| num_windows += core.push(samples));
+        drain(consumer, |samples| num_windows += core.push(samples));
         shared
             .num_inferences
             .fetch_add(core.num_inferences() - inferences_before, Ordering::Relaxed);
@@ -515,7 +567,6 @@ fn run(context: WorkerContext, stop: &AtomicBool) -> triple_buffer::Input<Snapsh
         publisher.publish(&core, changed || num_windows > 0);
         std::thread::park_timeout(POLL_INTERVAL);
     }
-    snapshot_input
 }
 
 /// Hands everything in the ring to `sink`, in pieces of at most [`MAX_PUSH_LEN`].
@@ -721,6 +772,20 @@ mod tests {
                 "took {reaction_s} s (limit {max_reaction_s} s)"
             );
         }
+    }
+
+    #[test]
+    fn absurd_samples_are_analysed_without_panic() {
+        let Some(classifier) = model() else { return };
+        let mut core = core(classifier, 3.0);
+        let mut samples: Vec<f32> = (0..RATE_HZ as usize * 5)
+            .map(|i| if i % 2 == 0 { 1e30 } else { -f32::MAX })
+            .collect();
+        samples[100] = f32::NAN;
+        samples[200] = f32::INFINITY;
+        core.push(&samples);
+        assert!(core.num_inferences() > 0);
+        assert!(core.now().iter().all(|p| p.is_finite()));
     }
 
     #[test]

@@ -467,17 +467,27 @@ fn random_parameter_changes_and_bad_samples_keep_audio_intact() {
         true,
         5,
     );
-    // Still alive: activate again at another rate and save.
-    process_clip(
-        &mut loaded.instance,
-        96_000.0,
-        &left[..96_000],
-        &right[..96_000],
-        true,
-        6,
-    );
-    let bytes = save_state(&mut loaded.instance);
-    persisted_analysis(&bytes);
+    let windows_after = |bytes: &[u8]| {
+        persisted_analysis(bytes)["track_num_windows"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let first = windows_after(&save_state(&mut loaded.instance));
+    // Still alive after a rate change: activate at 96 kHz with 5 s of clean noise.
+    let noise: Vec<f32> = (0..480_000)
+        .map(|_| (rng.unit() as f32 - 0.5) * 0.5)
+        .collect();
+    process_clip(&mut loaded.instance, 96_000.0, &noise, &noise, true, 6);
+    let second = windows_after(&save_state(&mut loaded.instance));
+    println!("windows classified: {first} after 48 kHz, {second} after 96 kHz");
+    if first > 0 {
+        assert!(
+            second > first,
+            "the analysis stopped: {first} windows, then {second}"
+        );
+    } else {
+        println!("NOTE: nothing classified (model absent?); worker survival not checked");
+    }
 }
 
 #[test]
