@@ -197,7 +197,7 @@ impl GenreMeterEditor {
             if snapshot.host_rate_hz > 0.0 && snapshot.model_rate_hz > 0 {
                 ui.label(
                     RichText::new(format!(
-                        "| {} → {}",
+                        "| {} resampled to {}",
                         format_rate(snapshot.host_rate_hz),
                         format_rate(snapshot.model_rate_hz as f32)
                     ))

@@ -7,7 +7,7 @@ use super::{BACKGROUND, TEXT_STRONG, TEXT_WEAK, WARNING, blend, format_duration,
 use crate::worker::Snapshot;
 
 /// Height of one label row.
-const ROW_HEIGHT: f32 = 9.0;
+const ROW_HEIGHT: f32 = 13.0;
 /// Height of the target row.
 const TARGET_ROW_HEIGHT: f32 = 26.0;
 /// Width reserved for the label names.
@@ -49,7 +49,7 @@ pub fn draw(ui: &mut Ui, snapshot: &Snapshot, target_idx: Option<usize>) {
             pos2(rect.left(), strip.top() + (idx as f32 + 0.5) * ROW_HEIGHT),
             Align2::LEFT_CENTER,
             label,
-            FontId::proportional(9.5),
+            FontId::proportional(11.5),
             TEXT_WEAK,
         );
     }
