@@ -16,6 +16,13 @@ use crate::{Error, Result};
 /// Where the shipped model's card lives in the source tree.
 pub const SHIPPED_CARD_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/genre_cnn.json");
 
+/// File name of the shipped network, next to its card.
+const SHIPPED_MODEL_FILE: &str = "genre_cnn.onnx";
+/// The shipped card, embedded at build time.
+const SHIPPED_CARD_JSON: &str = include_str!("../../../models/genre_cnn.json");
+/// The shipped network, embedded at build time.
+const SHIPPED_ONNX: &[u8] = include_bytes!("../../../models/genre_cnn.onnx");
+
 /// A runnable tract plan for one fixed batch size.
 type Plan = Arc<TypedRunnableModel>;
 
@@ -122,10 +129,22 @@ impl Classifier {
         })
     }
 
-    /// The model shipped with Genre Meter (`models/genre_cnn.json` and its ONNX
-    /// file in the repository).
+    /// The model shipped with Genre Meter: `models/genre_cnn.json` and its
+    /// ONNX file, compiled into the binary so the CLI and the plugin work
+    /// wherever they are copied. Retraining into `models/` rebuilds it.
     pub fn shipped() -> Result<Self> {
-        Self::load(Path::new(SHIPPED_CARD_PATH))
+        let card = ModelCard::from_json(SHIPPED_CARD_JSON, Path::new(SHIPPED_CARD_PATH))?;
+        let origin = Path::new(SHIPPED_CARD_PATH).with_file_name(SHIPPED_MODEL_FILE);
+        if card.model_file != SHIPPED_MODEL_FILE {
+            return Err(Error::Card {
+                path: SHIPPED_CARD_PATH.into(),
+                reason: format!(
+                    "names model_file {:?}, but the build embeds {SHIPPED_MODEL_FILE:?}",
+                    card.model_file
+                ),
+            });
+        }
+        Self::from_parts(card, SHIPPED_ONNX, &origin)
     }
 
     /// The model card.
