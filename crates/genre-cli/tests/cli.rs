@@ -336,8 +336,8 @@ fn features_writes_shards_split_by_track() {
             total += y.len();
         }
     }
-    // 4 s = 169 frames: windows at frames 0 and 30 per file; 9 readable files.
-    assert_eq!(total, 9 * 2);
+    // 4 s = 169 frames: windows starting at frames 0 and 30 in each of the 10 readable files.
+    assert_eq!(total, 10 * 2);
     let index = std::fs::read_to_string(out.join("index.csv")).unwrap();
     let mut split_of = std::collections::HashMap::new();
     for line in index.lines().skip(1) {
