@@ -9,7 +9,16 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 const LABELS: [&str; 10] = [
-    "blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock",
+    "blues",
+    "classical",
+    "country",
+    "disco",
+    "hiphop",
+    "jazz",
+    "metal",
+    "pop",
+    "reggae",
+    "rock",
 ];
 
 fn repo_root() -> PathBuf {
@@ -30,7 +39,10 @@ fn run(args: &[&str]) -> Output {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "the binary panicked:\n{stderr}");
+    assert!(
+        !stderr.contains("panicked"),
+        "the binary panicked:\n{stderr}"
+    );
     output
 }
 
@@ -84,29 +96,55 @@ fn classifies_the_examples_correctly() {
 
 #[test]
 fn text_output_lists_top_genres() {
-    let o = run(&["classify", "--top", "2", example("metal.mp3").to_str().unwrap()]);
+    let o = run(&[
+        "classify",
+        "--top",
+        "2",
+        example("metal.mp3").to_str().unwrap(),
+    ]);
     assert!(o.status.success());
     let out = stdout(&o);
     let line = out.lines().next().unwrap();
     assert!(line.contains("metal.mp3: "), "{line}");
-    assert_eq!(line.matches('%').count(), 2, "--top 2 should show two genres: {line}");
+    assert_eq!(
+        line.matches('%').count(),
+        2,
+        "--top 2 should show two genres: {line}"
+    );
 }
 
 #[test]
 fn json_has_every_probability_and_they_sum_to_one() {
-    let o = run(&["classify", "--json", "--timeline", example("metal.mp3").to_str().unwrap()]);
+    let o = run(&[
+        "classify",
+        "--json",
+        "--timeline",
+        example("metal.mp3").to_str().unwrap(),
+    ]);
     assert!(o.status.success());
     let record: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     assert_eq!(record["status"], "ok");
     let probs = record["probabilities"].as_object().unwrap();
-    assert_eq!(probs.keys().collect::<Vec<_>>(), LABELS.iter().collect::<Vec<_>>());
+    assert_eq!(
+        probs.keys().collect::<Vec<_>>(),
+        LABELS.iter().collect::<Vec<_>>()
+    );
     let sum: f64 = probs.values().map(|v| v.as_f64().unwrap()).sum();
     assert!((sum - 1.0).abs() < 1e-3, "probabilities sum to {sum}");
     let timeline = record["timeline"].as_array().unwrap();
     assert_eq!(timeline.len() as u64, record["windows"].as_u64().unwrap());
-    assert!(timeline.len() >= 10, "a 20 s clip at 1.5 s hop has many windows");
-    let starts: Vec<f64> = timeline.iter().map(|w| w["start_s"].as_f64().unwrap()).collect();
-    assert!(starts.windows(2).all(|p| p[1] > p[0]), "timeline out of order: {starts:?}");
+    assert!(
+        timeline.len() >= 10,
+        "a 20 s clip at 1.5 s hop has many windows"
+    );
+    let starts: Vec<f64> = timeline
+        .iter()
+        .map(|w| w["start_s"].as_f64().unwrap())
+        .collect();
+    assert!(
+        starts.windows(2).all(|p| p[1] > p[0]),
+        "timeline out of order: {starts:?}"
+    );
 }
 
 #[test]
@@ -130,7 +168,12 @@ fn csv_has_a_header_and_one_row_per_file() {
 
 #[test]
 fn csv_timeline_has_a_row_per_window() {
-    let o = run(&["classify", "--csv", "--timeline", example("classical.mp3").to_str().unwrap()]);
+    let o = run(&[
+        "classify",
+        "--csv",
+        "--timeline",
+        example("classical.mp3").to_str().unwrap(),
+    ]);
     assert!(o.status.success());
     let mut reader = csv::Reader::from_reader(o.stdout.as_slice());
     assert_eq!(&reader.headers().unwrap()[1], "start_s");
@@ -142,13 +185,35 @@ fn folders_are_searched_and_a_bad_file_does_not_stop_the_batch() {
     let dir = tempfile::tempdir().unwrap();
     let nested = dir.path().join("a/b");
     std::fs::create_dir_all(&nested).unwrap();
-    write_wav(&nested.join("tone.wav"), 44_100, 2, &tone(44_100, 4.0).repeat(2));
-    std::fs::write(dir.path().join("broken.mp3"), b"this is not an mp3 file at all").unwrap();
+    write_wav(
+        &nested.join("tone.wav"),
+        44_100,
+        2,
+        &tone(44_100, 4.0).repeat(2),
+    );
+    std::fs::write(
+        dir.path().join("broken.mp3"),
+        b"this is not an mp3 file at all",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("notes.txt"), b"ignored: not audio").unwrap();
-    let o = run(&["classify", "--json", "--jobs", "2", dir.path().to_str().unwrap()]);
+    let o = run(&[
+        "classify",
+        "--json",
+        "--jobs",
+        "2",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "one file failed: exit 1");
-    let records: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(records.len(), 2, "notes.txt is skipped, the others reported");
+    let records: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        records.len(),
+        2,
+        "notes.txt is skipped, the others reported"
+    );
     assert_eq!(records[0]["status"], "ok", "a/b/tone.wav sorts first");
     assert_eq!(records[1]["status"], "error");
     let err = stderr(&o);
@@ -188,9 +253,19 @@ fn malformed_inputs_fail_with_one_line_naming_the_file() {
         let o = run(&["classify", path.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(1), "{name}: {}", stderr(&o));
         let err = stderr(&o);
-        assert_eq!(err.lines().count(), 1, "{name}: expected one line, got:\n{err}");
-        assert!(err.starts_with("error: ") && err.contains(name), "{name}: {err}");
-        assert!(err.to_lowercase().contains(reason), "{name}: {err} should say {reason:?}");
+        assert_eq!(
+            err.lines().count(),
+            1,
+            "{name}: expected one line, got:\n{err}"
+        );
+        assert!(
+            err.starts_with("error: ") && err.contains(name),
+            "{name}: {err}"
+        );
+        assert!(
+            err.to_lowercase().contains(reason),
+            "{name}: {err} should say {reason:?}"
+        );
         assert!(stdout(&o).is_empty());
     }
     // A folder named like audio holds no audio files.
@@ -232,15 +307,24 @@ fn silent_and_short_files_are_flagged_not_failed() {
 fn nan_and_infinite_samples_are_treated_as_silence() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nan.wav");
-    let mut samples = tone(22_050, 5.0);
+    let mut samples = tone(44_100, 5.0);
     for (i, s) in samples.iter_mut().enumerate().step_by(97) {
         *s = if i % 2 == 0 { f32::NAN } else { f32::INFINITY };
     }
-    write_wav(&path, 22_050, 1, &samples);
+    // Finite but absurd values must not break the resampler either.
+    for (i, s) in samples[10_000..14_000].iter_mut().enumerate() {
+        *s = if i % 2 == 0 { 3e38 } else { -1e30 };
+    }
+    write_wav(&path, 44_100, 1, &samples);
     let o = run(&["classify", "--json", path.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let record: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
-    let sum: f64 = record["probabilities"].as_object().unwrap().values().map(|v| v.as_f64().unwrap()).sum();
+    let sum: f64 = record["probabilities"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
     assert!((sum - 1.0).abs() < 1e-3);
     assert!(stderr(&o).contains("NaN/infinite"), "{}", stderr(&o));
 }
@@ -249,8 +333,14 @@ fn nan_and_infinite_samples_are_treated_as_silence() {
 fn usage_errors_exit_with_2() {
     assert_eq!(run(&[]).status.code(), Some(2));
     assert_eq!(run(&["classify"]).status.code(), Some(2));
-    assert_eq!(run(&["classify", "--top", "0", "x.wav"]).status.code(), Some(2));
-    assert_eq!(run(&["classify", "--json", "--csv", "x.wav"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["classify", "--top", "0", "x.wav"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&["classify", "--json", "--csv", "x.wav"]).status.code(),
+        Some(2)
+    );
     assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
 }
 
@@ -260,18 +350,29 @@ fn bad_models_give_a_clear_error() {
     let card = dir.path().join("m.json");
     let clip = example("metal.mp3");
     std::fs::write(&card, "{ garbage").unwrap();
-    let o = run(&["classify", "--model", card.to_str().unwrap(), clip.to_str().unwrap()]);
+    let o = run(&[
+        "classify",
+        "--model",
+        card.to_str().unwrap(),
+        clip.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("not valid JSON"), "{}", stderr(&o));
 
     // A valid card whose ONNX file is truncated.
     let shipped = repo_root().join("models/genre_cnn.json");
-    let mut json: Value = serde_json::from_str(&std::fs::read_to_string(&shipped).unwrap()).unwrap();
+    let mut json: Value =
+        serde_json::from_str(&std::fs::read_to_string(&shipped).unwrap()).unwrap();
     json["model_file"] = "m.onnx".into();
     std::fs::write(&card, json.to_string()).unwrap();
     let onnx = std::fs::read(repo_root().join("models/genre_cnn.onnx")).unwrap();
     std::fs::write(dir.path().join("m.onnx"), &onnx[..onnx.len() / 3]).unwrap();
-    let o = run(&["classify", "--model", card.to_str().unwrap(), clip.to_str().unwrap()]);
+    let o = run(&[
+        "classify",
+        "--model",
+        card.to_str().unwrap(),
+        clip.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("m.onnx"), "{}", stderr(&o));
 
@@ -280,7 +381,12 @@ fn bad_models_give_a_clear_error() {
     json["labels"].as_array_mut().unwrap().push("polka".into());
     json["output"]["shape"][1] = 11.into();
     std::fs::write(&card, json.to_string()).unwrap();
-    let o = run(&["classify", "--model", card.to_str().unwrap(), clip.to_str().unwrap()]);
+    let o = run(&[
+        "classify",
+        "--model",
+        card.to_str().unwrap(),
+        clip.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("11 labels"), "{}", stderr(&o));
 
@@ -298,7 +404,10 @@ fn info_summarises_the_card() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains(&LABELS.join(", ")), "{out}");
-    assert!(out.contains("test_template"), "held-out templates are reported: {out}");
+    assert!(
+        out.contains("test_template"),
+        "held-out templates are reported: {out}"
+    );
     let o = run(&["info", "--json"]);
     let card: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(card["format_version"], 1);
@@ -312,16 +421,37 @@ fn features_writes_shards_split_by_track() {
         std::fs::create_dir_all(data.join(label)).unwrap();
         for i in 0..5 {
             let samples: Vec<f32> = (0..22_050 * 4)
-                .map(|n| 0.3 * (std::f32::consts::TAU * f0 * (1.0 + i as f32 * 0.01) * n as f32 / 22_050.0).sin())
+                .map(|n| {
+                    0.3 * (std::f32::consts::TAU * f0 * (1.0 + i as f32 * 0.01) * n as f32
+                        / 22_050.0)
+                        .sin()
+                })
                 .collect();
-            write_wav(&data.join(label).join(format!("{label}.{i:05}.wav")), 22_050, 1, &samples);
+            write_wav(
+                &data.join(label).join(format!("{label}.{i:05}.wav")),
+                22_050,
+                1,
+                &samples,
+            );
         }
     }
     std::fs::write(data.join("high/broken.wav"), b"RIFF").unwrap();
     let out = dir.path().join("features");
-    let o = run(&["features", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--hop-frames", "30"]);
-    assert_eq!(o.status.code(), Some(1), "one broken file: exit 1 but everything else written");
-    let meta: Value = serde_json::from_str(&std::fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
+    let o = run(&[
+        "features",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--hop-frames",
+        "30",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "one broken file: exit 1 but everything else written"
+    );
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["labels"], serde_json::json!(["high", "low"]));
     assert_eq!(meta["failed_files"].as_array().unwrap().len(), 1);
     let mut total = 0;
@@ -329,8 +459,10 @@ fn features_writes_shards_split_by_track() {
         let s = &meta["splits"][split];
         assert!(s["num_files"].as_u64().unwrap() >= 1, "{split} is empty");
         for shard in s["shards"].as_array().unwrap() {
-            let x: ndarray::Array3<f32> = ndarray_npy::read_npy(out.join(shard["x"].as_str().unwrap())).unwrap();
-            let y: ndarray::Array1<i64> = ndarray_npy::read_npy(out.join(shard["y"].as_str().unwrap())).unwrap();
+            let x: ndarray::Array3<f32> =
+                ndarray_npy::read_npy(out.join(shard["x"].as_str().unwrap())).unwrap();
+            let y: ndarray::Array1<i64> =
+                ndarray_npy::read_npy(out.join(shard["y"].as_str().unwrap())).unwrap();
             assert_eq!((x.dim().1, x.dim().2), (128, 130));
             assert_eq!(x.dim().0, y.len());
             total += y.len();
@@ -342,6 +474,10 @@ fn features_writes_shards_split_by_track() {
     let mut split_of = std::collections::HashMap::new();
     for line in index.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        assert_eq!(*split_of.entry(f[5].to_owned()).or_insert(f[0].to_owned()), f[0], "track in two splits");
+        assert_eq!(
+            *split_of.entry(f[5].to_owned()).or_insert(f[0].to_owned()),
+            f[0],
+            "track in two splits"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! From samples at any rate to network-ready windows.
 //!
-//! [`Analyzer`] sanitises its input (non-finite samples become silence),
+//! [`Analyzer`] sanitises its input (non-finite samples become silence,
+//! absurdly large ones are clamped),
 //! resamples to the model rate, computes mel frames and, every `hop_frames`
 //! frames once a full window exists, hands a window of the last
 //! `window_frames` frames to the caller together with its level. Windows
@@ -9,14 +10,18 @@
 //! The same code serves files (the CLI and training features) and the
 //! plugin's worker. Buffers are allocated in [`Analyzer::new`].
 
+use crate::Result;
 use crate::mel::{FeatureSpec, Frame, MelSpectrogram};
 use crate::resample::Resampler;
-use crate::Result;
 
 /// Default silence gate: windows quieter than this (RMS, dBFS) are not classified.
 pub const DEFAULT_GATE_DB: f32 = -60.0;
 /// Lowest level reported, so that digital silence has a finite level.
 pub const MIN_LEVEL_DB: f32 = -120.0;
+/// Finite samples beyond this are clamped: far louder than any real signal
+/// (+120 dBFS), yet small enough that the resampler's FFT cannot overflow
+/// (rubato panics on values like 1e30).
+pub const MAX_ABS_SAMPLE: f32 = 1e6;
 /// Input is sanitised and resampled in chunks of at most this many samples,
 /// so scratch buffers never grow after construction.
 const MAX_CHUNK_LEN: usize = 8192;
@@ -141,14 +146,20 @@ impl Analyzer {
     pub fn push(&mut self, samples: &[f32], mut on_window: impl FnMut(Window<'_>)) {
         for chunk in samples.chunks(MAX_CHUNK_LEN) {
             self.clean.clear();
-            self.clean
-                .extend(chunk.iter().map(|&x| if x.is_finite() { x } else { 0.0 }));
+            self.clean.extend(chunk.iter().map(|&x| {
+                if x.is_finite() {
+                    x.clamp(-MAX_ABS_SAMPLE, MAX_ABS_SAMPLE)
+                } else {
+                    0.0
+                }
+            }));
             self.num_bad_samples += chunk.iter().filter(|x| !x.is_finite()).count() as u64;
             self.resampled.clear();
             self.resampler.push(&self.clean, &mut self.resampled);
             let windows = &mut self.windows;
-            self.mel
-                .push(&self.resampled, |frame| windows.push_frame(frame, &mut on_window));
+            self.mel.push(&self.resampled, |frame| {
+                windows.push_frame(frame, &mut on_window)
+            });
         }
     }
 
@@ -159,8 +170,9 @@ impl Analyzer {
         self.resampled.clear();
         self.resampler.finish(&mut self.resampled);
         let windows = &mut self.windows;
-        self.mel
-            .push(&self.resampled, |frame| windows.push_frame(frame, &mut on_window));
+        self.mel.push(&self.resampled, |frame| {
+            windows.push_frame(frame, &mut on_window)
+        });
         self.windows.emit_padded_if_short(&mut on_window);
     }
 }
@@ -217,8 +229,7 @@ impl WindowAssembler {
 
     fn push_frame(&mut self, frame: Frame<'_>, on_window: &mut impl FnMut(Window<'_>)) {
         let slot = (self.num_frames % self.window_frames as u64) as usize;
-        self.history_db[slot * self.n_mels..(slot + 1) * self.n_mels]
-            .copy_from_slice(frame.mel_db);
+        self.history_db[slot * self.n_mels..(slot + 1) * self.n_mels].copy_from_slice(frame.mel_db);
         self.history_ms[slot] = frame.mean_square;
         self.num_frames += 1;
         self.frames_until_window -= 1;
@@ -274,7 +285,7 @@ impl WindowAssembler {
 
 /// RMS level in dBFS of frames given their mean squares.
 fn level_db(mean_squares: &[f32]) -> f32 {
-    let mean = mean_squares.iter().map(|&x| f64::from(x)).sum::<f64>()
-        / mean_squares.len().max(1) as f64;
+    let mean =
+        mean_squares.iter().map(|&x| f64::from(x)).sum::<f64>() / mean_squares.len().max(1) as f64;
     ((10.0 * mean.max(1e-30).log10()) as f32).max(MIN_LEVEL_DB)
 }
