@@ -19,7 +19,9 @@ use serde_json::json;
 use crate::model_source::ModelArg;
 
 /// File extensions picked up when a folder is searched.
-pub const AUDIO_EXTENSIONS: &[&str] = &["wav", "wave", "mp3", "flac", "ogg", "oga", "m4a", "mp4", "aac"];
+pub const AUDIO_EXTENSIONS: &[&str] = &[
+    "wav", "wave", "mp3", "flac", "ogg", "oga", "m4a", "mp4", "aac",
+];
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -77,9 +79,9 @@ pub fn run(args: Args) -> Result<bool> {
     } else {
         Format::Text
     };
-    let jobs = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-    });
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
         .build()
@@ -101,7 +103,15 @@ pub fn run(args: Args) -> Result<bool> {
     }
     for (path, reason) in &rejected {
         all_ok = false;
-        report_error(&mut out, format, path, reason, labels.len(), args.timeline, &progress)?;
+        report_error(
+            &mut out,
+            format,
+            path,
+            reason,
+            labels.len(),
+            args.timeline,
+            &progress,
+        )?;
     }
 
     let (tx, rx) = mpsc::channel();
@@ -110,11 +120,14 @@ pub fn run(args: Args) -> Result<bool> {
         let files = &files;
         scope.spawn(move || {
             pool.install(|| {
-                files.par_iter().enumerate().for_each_with(tx, |tx, (i, path)| {
-                    let result = classify_file(path, classifier, config, args.timeline);
-                    // The receiver only goes away if printing failed; nothing to do then.
-                    let _ = tx.send((i, result));
-                });
+                files
+                    .par_iter()
+                    .enumerate()
+                    .for_each_with(tx, |tx, (i, path)| {
+                        let result = classify_file(path, classifier, config, args.timeline);
+                        // The receiver only goes away if printing failed; nothing to do then.
+                        let _ = tx.send((i, result));
+                    });
             });
         });
         // Print in input order: hold results that arrive early.
@@ -131,13 +144,28 @@ pub fn run(args: Args) -> Result<bool> {
                                 eprintln!("warning: {}: {warning}", estimate.path.display())
                             });
                         }
-                        write_estimate(&mut out, format, &estimate, labels, args.top, args.timeline)?;
+                        write_estimate(
+                            &mut out,
+                            format,
+                            &estimate,
+                            labels,
+                            args.top,
+                            args.timeline,
+                        )?;
                     }
                     Err(e) => {
                         all_ok = false;
                         let path = &files[next];
                         let reason = strip_path(&e.to_string(), path);
-                        report_error(&mut out, format, path, &reason, labels.len(), args.timeline, &progress)?;
+                        report_error(
+                            &mut out,
+                            format,
+                            path,
+                            &reason,
+                            labels.len(),
+                            args.timeline,
+                            &progress,
+                        )?;
                     }
                 }
                 next += 1;
@@ -231,7 +259,11 @@ fn write_estimate(
 ) -> Result<()> {
     let file = estimate.path.display().to_string();
     let stats = &estimate.stats;
-    let status = if estimate.probabilities.is_some() { "ok" } else { "silent" };
+    let status = if estimate.probabilities.is_some() {
+        "ok"
+    } else {
+        "silent"
+    };
     match format {
         Format::Text => {
             match &estimate.probabilities {
@@ -251,7 +283,9 @@ fn write_estimate(
                             w.start_s,
                             percent_list(labels, p, top.into())
                         )?,
-                        None => writeln!(out, "  {:>8.1} s  silent ({:.0} dB)", w.start_s, w.level_db)?,
+                        None => {
+                            writeln!(out, "  {:>8.1} s  silent ({:.0} dB)", w.start_s, w.level_db)?
+                        }
                     }
                 }
             }
@@ -295,7 +329,11 @@ fn write_estimate(
                         format!("{:.1}", w.level_db),
                     ];
                     fields.extend(csv_probability_fields(
-                        if w.probabilities.is_some() { "ok" } else { "silent" },
+                        if w.probabilities.is_some() {
+                            "ok"
+                        } else {
+                            "silent"
+                        },
                         labels,
                         w.probabilities.as_deref(),
                     ));
@@ -303,7 +341,11 @@ fn write_estimate(
                 }
             } else {
                 let mut fields = vec![file];
-                fields.extend(csv_probability_fields(status, labels, estimate.probabilities.as_deref()));
+                fields.extend(csv_probability_fields(
+                    status,
+                    labels,
+                    estimate.probabilities.as_deref(),
+                ));
                 fields.extend([
                     format!("{:.3}", stats.duration_s),
                     stats.num_windows.to_string(),
@@ -319,7 +361,11 @@ fn write_estimate(
     Ok(())
 }
 
-fn csv_probability_fields(status: &str, labels: &[String], probabilities: Option<&[f32]>) -> Vec<String> {
+fn csv_probability_fields(
+    status: &str,
+    labels: &[String],
+    probabilities: Option<&[f32]>,
+) -> Vec<String> {
     let mut fields = vec![status.to_owned()];
     match probabilities {
         Some(p) => {
@@ -342,7 +388,16 @@ fn write_csv_header(out: &mut impl Write, labels: &[String], timeline: bool) -> 
     header.extend(["status".into(), "top".into(), "probability".into()]);
     header.extend(labels.iter().cloned());
     if !timeline {
-        header.extend(["duration_s", "windows", "silent_windows", "warnings", "error"].map(String::from));
+        header.extend(
+            [
+                "duration_s",
+                "windows",
+                "silent_windows",
+                "warnings",
+                "error",
+            ]
+            .map(String::from),
+        );
     }
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header)?;

@@ -79,7 +79,10 @@ pub fn run(args: Args) -> Result<bool> {
         None => FeatureSpec::default(),
     };
     spec.validate()?;
-    if !(0.0..1.0).contains(&(args.val_fraction + args.test_fraction)) || args.val_fraction < 0.0 || args.test_fraction < 0.0 {
+    if !(0.0..1.0).contains(&(args.val_fraction + args.test_fraction))
+        || args.val_fraction < 0.0
+        || args.test_fraction < 0.0
+    {
         bail!("--val-fraction and --test-fraction must be ≥ 0 and sum to less than 1");
     }
     if args.shard_windows == 0 {
@@ -99,31 +102,65 @@ pub fn run(args: Args) -> Result<bool> {
     } else {
         let (items, had_splits) = manifest_items(&args.dataset)?;
         if had_splits {
-            (items, "manifest", "as given by the manifest's split column (by group)".to_owned())
+            (
+                items,
+                "manifest",
+                "as given by the manifest's split column (by group)".to_owned(),
+            )
         } else {
             let items = assign_splits(items, args.seed, args.val_fraction, args.test_fraction);
-            (items, "manifest", format!("per label, whole groups assigned by a seeded hash (seed {})", args.seed))
+            (
+                items,
+                "manifest",
+                format!(
+                    "per label, whole groups assigned by a seeded hash (seed {})",
+                    args.seed
+                ),
+            )
         }
     };
     if items.is_empty() {
         bail!("{}: no labelled audio files found", args.dataset.display());
     }
-    let labels: Vec<String> = items.iter().map(|i| i.label.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let labels: Vec<String> = items
+        .iter()
+        .map(|i| i.label.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let config = AnalyzerConfig {
-        hop_frames: args.hop_frames.unwrap_or(spec.window_frames.div_ceil(2)).max(1),
+        hop_frames: args
+            .hop_frames
+            .unwrap_or(spec.window_frames.div_ceil(2))
+            .max(1),
         gate_db: args.gate_db,
     };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .context("cannot start worker threads")?;
 
-    let mut splits: Vec<String> = items.iter().map(|i| i.split.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut splits: Vec<String> = items
+        .iter()
+        .map(|i| i.split.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     // train and val first, evaluation splits after, for readable summaries.
     splits.sort_by_key(|s| (s != "train", s != "val", s.clone()));
     let mut index = csv::Writer::from_path(args.out.join("index.csv"))?;
-    index.write_record(["split", "shard", "row", "file", "label", "group", "window_idx", "start_s"])?;
+    index.write_record([
+        "split",
+        "shard",
+        "row",
+        "file",
+        "label",
+        "group",
+        "window_idx",
+        "start_s",
+    ])?;
     let mut meta_splits = serde_json::Map::new();
     let mut failed = Vec::new();
     let window_len = spec.n_mels * spec.window_frames;
@@ -153,8 +190,14 @@ pub fn run(args: Args) -> Result<bool> {
                 match result {
                     Ok((windows, starts)) if !starts.is_empty() => {
                         num_files += 1;
-                        let label_idx = labels.iter().position(|l| l == &item.label).expect("label list built from items") as i64;
-                        for (window_idx, (x, start_s)) in windows.chunks(window_len).zip(starts).enumerate() {
+                        let label_idx = labels
+                            .iter()
+                            .position(|l| l == &item.label)
+                            .expect("label list built from items")
+                            as i64;
+                        for (window_idx, (x, start_s)) in
+                            windows.chunks(window_len).zip(starts).enumerate()
+                        {
                             let (shard, row) = shards.push(x, label_idx)?;
                             index.write_record([
                                 split.as_str(),
@@ -169,7 +212,10 @@ pub fn run(args: Args) -> Result<bool> {
                         }
                     }
                     Ok(_) => {
-                        eprintln!("warning: {}: every window is below the gate, skipped", item.path.display());
+                        eprintln!(
+                            "warning: {}: every window is below the gate, skipped",
+                            item.path.display()
+                        );
                         failed.push(json!({"file": item.name, "error": "silent"}));
                     }
                     Err(e) => {
@@ -180,9 +226,15 @@ pub fn run(args: Args) -> Result<bool> {
             }
         }
         let shard_list = shards.finish()?;
-        let num_windows: usize = shard_list.iter().map(|s| s["num_windows"].as_u64().unwrap_or(0) as usize).sum();
+        let num_windows: usize = shard_list
+            .iter()
+            .map(|s| s["num_windows"].as_u64().unwrap_or(0) as usize)
+            .sum();
         eprintln!("{split}: {num_files} files, {num_windows} windows");
-        meta_splits.insert(split.clone(), json!({"num_windows": num_windows, "num_files": num_files, "shards": shard_list}));
+        meta_splits.insert(
+            split.clone(),
+            json!({"num_windows": num_windows, "num_files": num_files, "shards": shard_list}),
+        );
     }
     index.flush()?;
     let meta = json!({
@@ -199,7 +251,12 @@ pub fn run(args: Args) -> Result<bool> {
     let mut f = BufWriter::new(File::create(args.out.join("meta.json"))?);
     serde_json::to_writer_pretty(&mut f, &meta)?;
     f.flush()?;
-    eprintln!("wrote {} ({} labels, {} files failed)", args.out.display(), labels.len(), failed.len());
+    eprintln!(
+        "wrote {} ({} labels, {} files failed)",
+        args.out.display(),
+        labels.len(),
+        failed.len()
+    );
     Ok(failed.is_empty())
 }
 
@@ -217,7 +274,16 @@ struct ShardWriter<'a> {
 
 impl<'a> ShardWriter<'a> {
     fn new(dir: &'a Path, split: &'a str, spec: &FeatureSpec, shard_windows: usize) -> Self {
-        Self { dir, split, n_mels: spec.n_mels, window_frames: spec.window_frames, shard_windows, x: Vec::new(), y: Vec::new(), written: Vec::new() }
+        Self {
+            dir,
+            split,
+            n_mels: spec.n_mels,
+            window_frames: spec.window_frames,
+            shard_windows,
+            x: Vec::new(),
+            y: Vec::new(),
+            written: Vec::new(),
+        }
     }
 
     fn shard_name(&self) -> String {
@@ -241,12 +307,18 @@ impl<'a> ShardWriter<'a> {
         }
         let name = self.shard_name();
         let n = self.y.len();
-        let x = Array3::from_shape_vec((n, self.n_mels, self.window_frames), std::mem::take(&mut self.x))?;
+        let x = Array3::from_shape_vec(
+            (n, self.n_mels, self.window_frames),
+            std::mem::take(&mut self.x),
+        )?;
         let y = Array1::from_vec(std::mem::take(&mut self.y));
         let (x_name, y_name) = (format!("{name}_x.npy"), format!("{name}_y.npy"));
-        ndarray_npy::write_npy(self.dir.join(&x_name), &x).with_context(|| format!("cannot write {x_name}"))?;
-        ndarray_npy::write_npy(self.dir.join(&y_name), &y).with_context(|| format!("cannot write {y_name}"))?;
-        self.written.push(json!({"x": x_name, "y": y_name, "num_windows": n}));
+        ndarray_npy::write_npy(self.dir.join(&x_name), &x)
+            .with_context(|| format!("cannot write {x_name}"))?;
+        ndarray_npy::write_npy(self.dir.join(&y_name), &y)
+            .with_context(|| format!("cannot write {y_name}"))?;
+        self.written
+            .push(json!({"x": x_name, "y": y_name, "num_windows": n}));
         Ok(())
     }
 
@@ -266,12 +338,26 @@ fn folder_items(root: &Path) -> Result<Vec<Item>> {
         .collect();
     label_dirs.sort();
     for dir in label_dirs {
-        let label = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let label = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let mut files = Vec::new();
         collect_audio(&dir, &mut files)?;
         for path in files {
-            let name = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().into_owned();
-            items.push(Item { group: name.clone(), name, path, label: label.clone(), split: String::new() });
+            let name = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .into_owned();
+            items.push(Item {
+                group: name.clone(),
+                name,
+                path,
+                label: label.clone(),
+                split: String::new(),
+            });
         }
     }
     Ok(items)
@@ -296,25 +382,38 @@ fn collect_audio(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// Reads a manifest; returns its items and whether it had a split column.
 fn manifest_items(csv_path: &Path) -> Result<(Vec<Item>, bool)> {
     let base = csv_path.parent().unwrap_or(Path::new("."));
-    let mut reader = csv::Reader::from_path(csv_path).with_context(|| format!("cannot read manifest {}", csv_path.display()))?;
+    let mut reader = csv::Reader::from_path(csv_path)
+        .with_context(|| format!("cannot read manifest {}", csv_path.display()))?;
     let headers = reader.headers()?.clone();
     let column = |name: &str| headers.iter().position(|h| h == name);
     let (Some(file_col), Some(label_col)) = (column("file"), column("label")) else {
-        bail!("{}: the manifest needs at least the columns file,label (found {:?})", csv_path.display(), headers.iter().collect::<Vec<_>>());
+        bail!(
+            "{}: the manifest needs at least the columns file,label (found {:?})",
+            csv_path.display(),
+            headers.iter().collect::<Vec<_>>()
+        );
     };
     let (group_col, split_col) = (column("group"), column("split"));
     let mut items = Vec::new();
     for (line, record) in reader.records().enumerate() {
-        let record = record.with_context(|| format!("{}: bad row {}", csv_path.display(), line + 2))?;
+        let record =
+            record.with_context(|| format!("{}: bad row {}", csv_path.display(), line + 2))?;
         let field = |c: usize| record.get(c).unwrap_or("").trim().to_owned();
         let name = field(file_col);
         let label = field(label_col);
         if name.is_empty() || label.is_empty() {
-            bail!("{}: row {} has an empty file or label", csv_path.display(), line + 2);
+            bail!(
+                "{}: row {} has an empty file or label",
+                csv_path.display(),
+                line + 2
+            );
         }
         items.push(Item {
             path: base.join(&name),
-            group: group_col.map(field).filter(|g| !g.is_empty()).unwrap_or_else(|| name.clone()),
+            group: group_col
+                .map(field)
+                .filter(|g| !g.is_empty())
+                .unwrap_or_else(|| name.clone()),
             split: split_col.map(field).unwrap_or_default(),
             name,
             label,
@@ -322,7 +421,10 @@ fn manifest_items(csv_path: &Path) -> Result<(Vec<Item>, bool)> {
     }
     let had_splits = split_col.is_some() && items.iter().all(|i| !i.split.is_empty());
     if split_col.is_some() && !had_splits {
-        bail!("{}: the split column is empty on some rows", csv_path.display());
+        bail!(
+            "{}: the split column is empty on some rows",
+            csv_path.display()
+        );
     }
     check_groups_do_not_straddle(&items, csv_path)?;
     Ok((items, had_splits))
@@ -338,7 +440,12 @@ fn check_groups_do_not_straddle(items: &[Item], csv_path: &Path) -> Result<()> {
         if let Some(prev) = split_of.insert(&item.group, &item.split)
             && prev != item.split
         {
-            bail!("{}: group {:?} appears in splits {prev:?} and {:?}", csv_path.display(), item.group, item.split);
+            bail!(
+                "{}: group {:?} appears in splits {prev:?} and {:?}",
+                csv_path.display(),
+                item.group,
+                item.split
+            );
         }
     }
     Ok(())
@@ -346,23 +453,39 @@ fn check_groups_do_not_straddle(items: &[Item], csv_path: &Path) -> Result<()> {
 
 /// 64-bit FNV-1a: a stable hash (std's is randomised per process).
 fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
-    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Per label, orders groups by a seeded hash and gives the first ones to test,
 /// the next to val, the rest to train. Every label with ≥ 3 groups gets at
 /// least one group in each split.
-fn assign_splits(mut items: Vec<Item>, seed: u64, val_fraction: f64, test_fraction: f64) -> Vec<Item> {
+fn assign_splits(
+    mut items: Vec<Item>,
+    seed: u64,
+    val_fraction: f64,
+    test_fraction: f64,
+) -> Vec<Item> {
     let mut groups_by_label: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for item in &items {
-        groups_by_label.entry(item.label.clone()).or_default().insert(item.group.clone());
+        groups_by_label
+            .entry(item.label.clone())
+            .or_default()
+            .insert(item.group.clone());
     }
     let mut split_of: BTreeMap<(String, String), &'static str> = BTreeMap::new();
     for (label, groups) in groups_by_label {
         let mut ordered: Vec<String> = groups.into_iter().collect();
         ordered.sort_by_key(|g| fnv1a(seed.to_le_bytes().into_iter().chain(g.bytes())));
         let n = ordered.len();
-        let count = |fraction: f64| if n >= 3 && fraction > 0.0 { ((n as f64 * fraction).round() as usize).max(1) } else { 0 };
+        let count = |fraction: f64| {
+            if n >= 3 && fraction > 0.0 {
+                ((n as f64 * fraction).round() as usize).max(1)
+            } else {
+                0
+            }
+        };
         let num_test = count(test_fraction);
         let num_val = count(val_fraction).min(n.saturating_sub(num_test + 1));
         for (i, group) in ordered.into_iter().enumerate() {
@@ -388,7 +511,13 @@ mod tests {
 
     fn items(label: &str, n: usize) -> Vec<Item> {
         (0..n)
-            .map(|i| Item { name: format!("{label}/{i}.wav"), path: PathBuf::new(), label: label.into(), group: format!("{label}/{i}"), split: String::new() })
+            .map(|i| Item {
+                name: format!("{label}/{i}.wav"),
+                path: PathBuf::new(),
+                label: label.into(),
+                group: format!("{label}/{i}"),
+                split: String::new(),
+            })
             .collect()
     }
 
@@ -409,14 +538,27 @@ mod tests {
         assert_ne!(splits(&first), splits(&other_seed));
         for label in ["a", "b"] {
             for split in ["train", "val", "test"] {
-                assert!(first.iter().any(|i| i.label == label && i.split == split), "{label} has no {split}");
+                assert!(
+                    first.iter().any(|i| i.label == label && i.split == split),
+                    "{label} has no {split}"
+                );
             }
         }
-        let count = |s: &str| first.iter().filter(|i| i.label == "a" && i.split == s && !i.name.ends_with(".copy")).count();
+        let count = |s: &str| {
+            first
+                .iter()
+                .filter(|i| i.label == "a" && i.split == s && !i.name.ends_with(".copy"))
+                .count()
+        };
         assert_eq!((count("train"), count("val"), count("test")), (16, 2, 2));
         let mut by_group: BTreeMap<&str, &str> = BTreeMap::new();
         for it in &first {
-            assert_eq!(*by_group.entry(&it.group).or_insert(&it.split), it.split, "group {} straddles splits", it.group);
+            assert_eq!(
+                *by_group.entry(&it.group).or_insert(&it.split),
+                it.split,
+                "group {} straddles splits",
+                it.group
+            );
         }
     }
 

@@ -51,7 +51,11 @@ pub fn info(args: InfoArgs) -> Result<bool> {
         return Ok(true);
     }
     let f = &card.features;
-    println!("model     {} ({})", card.name, classifier.origin().display());
+    println!(
+        "model     {} ({})",
+        card.name,
+        classifier.origin().display()
+    );
     println!("labels    {}", card.labels.join(", "));
     println!(
         "features  {} mel bands, {} Hz, n_fft {}, hop {}, {}-frame windows ({:.2} s)",
@@ -62,7 +66,12 @@ pub fn info(args: InfoArgs) -> Result<bool> {
         f.window_frames,
         f.window_duration_s()
     );
-    let text = |ptr: &str| card.training.pointer(ptr).and_then(|v| v.as_str()).unwrap_or("?");
+    let text = |ptr: &str| {
+        card.training
+            .pointer(ptr)
+            .and_then(|v| v.as_str())
+            .unwrap_or("?")
+    };
     println!("trained   {} on: {}", text("/date"), text("/data"));
     println!("split     {}", text("/split_method"));
     println!("command   {}", text("/command"));

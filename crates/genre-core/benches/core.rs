@@ -67,7 +67,12 @@ fn end_to_end(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("genre-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("clip.wav");
-    let spec = hound::WavSpec { channels: 2, sample_rate: 44_100, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(&path, spec).unwrap();
     for s in signal(60) {
         // 60 s at 22 050 Hz read as 30 s at 44 100 Hz, stereo.

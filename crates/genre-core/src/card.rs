@@ -149,9 +149,7 @@ impl ModelCard {
                 "normalization mean {mean} / std {std} (expected finite, std > 0)"
             ));
         }
-        if self.model_file.is_empty()
-            || Path::new(&self.model_file).components().count() != 1
-        {
+        if self.model_file.is_empty() || Path::new(&self.model_file).components().count() != 1 {
             return Err(format!(
                 "model_file {:?} must be a plain file name next to the card",
                 self.model_file
@@ -175,7 +173,9 @@ impl ModelCard {
 
     /// A metric from the card by JSON pointer (e.g. `/splits/test/file_accuracy`).
     pub fn metric(&self, pointer: &str) -> Option<f64> {
-        self.metrics.pointer(pointer).and_then(serde_json::Value::as_f64)
+        self.metrics
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_f64)
     }
 }
 
@@ -205,9 +205,13 @@ mod tests {
 
     #[test]
     fn accepts_a_consistent_card() {
-        let card = ModelCard::from_json(&card_json(1, &["a", "b"], 2), Path::new("c.json")).unwrap();
+        let card =
+            ModelCard::from_json(&card_json(1, &["a", "b"], 2), Path::new("c.json")).unwrap();
         assert_eq!(card.labels, ["a", "b"]);
-        assert_eq!(card.model_path(Path::new("m/c.json")), Path::new("m/t.onnx"));
+        assert_eq!(
+            card.model_path(Path::new("m/c.json")),
+            Path::new("m/t.onnx")
+        );
     }
 
     #[test]

@@ -386,7 +386,11 @@ impl MelSpectrogram {
         let amin = self.spec.amin;
         for (out, filter) in self.frame_db.iter_mut().zip(&self.filters) {
             let bins = &self.spectrum[filter.first_bin_idx..][..filter.weights.len()];
-            let energy: f64 = bins.iter().zip(&filter.weights).map(|(s, &w)| s * f64::from(w)).sum();
+            let energy: f64 = bins
+                .iter()
+                .zip(&filter.weights)
+                .map(|(s, &w)| s * f64::from(w))
+                .sum();
             *out = (10.0 * energy.max(amin).log10() - self.ref_db) as f32;
         }
         (sum_sq / self.spec.n_fft as f64) as f32

@@ -14,7 +14,8 @@ use crate::card::ModelCard;
 use crate::{Error, Result};
 
 /// Where the shipped model's card lives in the source tree.
-pub const SHIPPED_CARD_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/genre_cnn.json");
+pub const SHIPPED_CARD_PATH: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/genre_cnn.json");
 
 /// File name of the shipped network, next to its card.
 const SHIPPED_MODEL_FILE: &str = "genre_cnn.onnx";
@@ -88,12 +89,7 @@ impl Classifier {
             )));
         }
         let build = |batch: usize| -> Result<Plan> {
-            let shape = [
-                batch,
-                1,
-                card.features.n_mels,
-                card.features.window_frames,
-            ];
+            let shape = [batch, 1, card.features.n_mels, card.features.window_frames];
             let typed = model
                 .clone()
                 .with_input_fact(0, f32::fact(shape).into())
@@ -214,7 +210,9 @@ impl Classifier {
         let inv_std = 1.0 / norm.std;
         let input = tract_ndarray::Array4::from_shape_fn(
             (num, 1, spec.n_mels, spec.window_frames),
-            |(w, _, m, t)| (chunk[(w * spec.n_mels + m) * spec.window_frames + t] - norm.mean) * inv_std,
+            |(w, _, m, t)| {
+                (chunk[(w * spec.n_mels + m) * spec.window_frames + t] - norm.mean) * inv_std
+            },
         );
         let result = plan
             .run(tvec!(Tensor::from(input).into()))
@@ -222,10 +220,12 @@ impl Classifier {
                 path: self.origin.clone(),
                 reason: format!("inference failed: {e}"),
             })?;
-        let view = result[0].to_plain_array_view::<f32>().map_err(|e| Error::Model {
-            path: self.origin.clone(),
-            reason: format!("output is not float32: {e}"),
-        })?;
+        let view = result[0]
+            .to_plain_array_view::<f32>()
+            .map_err(|e| Error::Model {
+                path: self.origin.clone(),
+                reason: format!("output is not float32: {e}"),
+            })?;
         out.extend(view.iter().copied());
         Ok(())
     }

@@ -42,7 +42,10 @@ fn matches_librosa_within_tolerance() {
                 worst = (err, m, t);
             }
         }
-        println!("{name}: worst |Δ| = {:.5} dB at band {} frame {}", worst.0, worst.1, worst.2);
+        println!(
+            "{name}: worst |Δ| = {:.5} dB at band {} frame {}",
+            worst.0, worst.1, worst.2
+        );
         assert!(
             worst.0 <= MAX_ERR_DB,
             "{name}: worst difference {:.4} dB at band {} frame {} exceeds {MAX_ERR_DB} dB",
@@ -92,6 +95,9 @@ fn frame_mean_square_measures_level() {
     let mut levels = Vec::new();
     mel.push(&sine, |f| levels.push(f.mean_square));
     for ms in levels {
-        assert!((ms - amplitude * amplitude / 2.0).abs() < 1e-3, "mean square {ms}");
+        assert!(
+            (ms - amplitude * amplitude / 2.0).abs() < 1e-3,
+            "mean square {ms}"
+        );
     }
 }
