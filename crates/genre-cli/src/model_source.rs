@@ -52,13 +52,13 @@ pub fn info(args: InfoArgs) -> Result<bool> {
     }
     let f = &card.features;
     println!(
-        "model     {} ({})",
+        "model         {} ({})",
         card.name,
         classifier.origin().display()
     );
-    println!("labels    {}", card.labels.join(", "));
+    println!("labels        {}", card.labels.join(", "));
     println!(
-        "features  {} mel bands, {} Hz, n_fft {}, hop {}, {}-frame windows ({:.2} s)",
+        "features      {} mel bands, {} Hz, n_fft {}, hop {}, {}-frame windows ({:.2} s)",
         f.n_mels,
         f.sample_rate_hz,
         f.n_fft,
@@ -72,14 +72,14 @@ pub fn info(args: InfoArgs) -> Result<bool> {
             .and_then(|v| v.as_str())
             .unwrap_or("?")
     };
-    println!("trained   {} on: {}", text("/date"), text("/data"));
-    println!("split     {}", text("/split_method"));
-    println!("command   {}", text("/command"));
+    println!("trained       {} on: {}", text("/date"), text("/data"));
+    println!("split         {}", text("/split_method"));
+    println!("command       {}", text("/command"));
     if let Some(splits) = card.metrics.get("splits").and_then(|s| s.as_object()) {
         for (name, m) in splits {
             let num = |k: &str| m.get(k).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
             println!(
-                "{name:<10}accuracy {:.3} per file ({} files), {:.3} per window",
+                "{name:<14}accuracy {:.3} per file ({} files), {:.3} per window",
                 num("file_accuracy"),
                 m.get("num_files").and_then(|v| v.as_u64()).unwrap_or(0),
                 num("window_accuracy")
@@ -89,7 +89,7 @@ pub fn info(args: InfoArgs) -> Result<bool> {
                     .iter()
                     .map(|(label, r)| format!("{label} {:.2}", r.as_f64().unwrap_or(f64::NAN)))
                     .collect();
-                println!("          recall: {}", parts.join(", "));
+                println!("              recall: {}", parts.join(", "));
             }
         }
     }

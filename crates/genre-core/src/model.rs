@@ -130,7 +130,7 @@ impl Classifier {
     /// wherever they are copied. Retraining into `models/` rebuilds it.
     pub fn shipped() -> Result<Self> {
         let card = ModelCard::from_json(SHIPPED_CARD_JSON, Path::new(SHIPPED_CARD_PATH))?;
-        let origin = Path::new(SHIPPED_CARD_PATH).with_file_name(SHIPPED_MODEL_FILE);
+        let origin = Path::new("models").join(SHIPPED_MODEL_FILE).with_extension("onnx (built in)");
         if card.model_file != SHIPPED_MODEL_FILE {
             return Err(Error::Card {
                 path: SHIPPED_CARD_PATH.into(),
