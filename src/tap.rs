@@ -49,24 +49,27 @@ impl Tap {
             }
         };
 
+        // One pass: mix, note the peak, write; what does not fit is only peaked.
         let mut peak = 0.0f32;
-        for i in 0..num_samples {
-            let magnitude = mono_at(i).abs();
+        let mut with_peak = |x: f32| {
+            let magnitude = x.abs();
             if magnitude.is_finite() && magnitude > peak {
                 peak = magnitude;
             }
+            x
+        };
+        let num_free = num_samples.min(self.producer.slots());
+        let num_written = match self.producer.write_chunk_uninit(num_free) {
+            Ok(chunk) => chunk.fill_from_iter((0..num_free).map(|i| with_peak(mono_at(i)))),
+            Err(_) => 0,
+        };
+        for i in num_written..num_samples {
+            with_peak(mono_at(i));
         }
         if peak > shared.peak_level.load(Ordering::Relaxed) {
             shared.peak_level.store(peak, Ordering::Relaxed);
         }
 
-        let num_written = match self
-            .producer
-            .write_chunk_uninit(num_samples.min(self.producer.slots()))
-        {
-            Ok(chunk) => chunk.fill_from_iter((0..num_samples).map(mono_at)),
-            Err(_) => 0,
-        };
         if num_written < num_samples {
             shared
                 .num_dropped_samples
