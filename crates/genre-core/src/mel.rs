@@ -445,13 +445,14 @@ mod tests {
 
     #[test]
     fn unsupported_specs_are_rejected() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut FeatureSpec)>)> = vec![
-            ("window", Box::new(|s| s.window = "hamming".into())),
-            ("center", Box::new(|s| s.center = true)),
-            ("top_db", Box::new(|s| s.top_db = Some(80.0))),
-            ("mel_scale", Box::new(|s| s.mel_scale = "htk".into())),
-            ("fmax", Box::new(|s| s.fmax_hz = 20_000.0)),
-            ("hop", Box::new(|s| s.hop_length = 0)),
+        type Mutation = fn(&mut FeatureSpec);
+        let cases: [(&str, Mutation); 6] = [
+            ("window", |s| s.window = "hamming".into()),
+            ("center", |s| s.center = true),
+            ("top_db", |s| s.top_db = Some(80.0)),
+            ("mel_scale", |s| s.mel_scale = "htk".into()),
+            ("fmax", |s| s.fmax_hz = 20_000.0),
+            ("hop", |s| s.hop_length = 0),
         ];
         for (what, mutate) in cases {
             let mut spec = FeatureSpec::default();

@@ -130,7 +130,9 @@ impl Classifier {
     /// wherever they are copied. Retraining into `models/` rebuilds it.
     pub fn shipped() -> Result<Self> {
         let card = ModelCard::from_json(SHIPPED_CARD_JSON, Path::new(SHIPPED_CARD_PATH))?;
-        let origin = Path::new("models").join(SHIPPED_MODEL_FILE).with_extension("onnx (built in)");
+        let origin = Path::new("models")
+            .join(SHIPPED_MODEL_FILE)
+            .with_extension("onnx (built in)");
         if card.model_file != SHIPPED_MODEL_FILE {
             return Err(Error::Card {
                 path: SHIPPED_CARD_PATH.into(),
@@ -168,7 +170,7 @@ impl Classifier {
     /// values. Normalises with the card. Allocates.
     pub fn logits(&self, windows: &[f32]) -> Result<Vec<f32>> {
         let len = self.window_len();
-        if windows.len() % len != 0 {
+        if !windows.len().is_multiple_of(len) {
             return Err(Error::Model {
                 path: self.origin.clone(),
                 reason: format!(
