@@ -25,7 +25,7 @@ use ndarray::{Array1, Array3};
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::classify::is_audio_name;
+use crate::classify::walk;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -344,7 +344,7 @@ fn folder_items(root: &Path) -> Result<Vec<Item>> {
             .to_string_lossy()
             .into_owned();
         let mut files = Vec::new();
-        collect_audio(&dir, &mut files)?;
+        walk(&dir, &mut files).with_context(|| format!("cannot read {}", dir.display()))?;
         for path in files {
             let name = path
                 .strip_prefix(root)
@@ -361,22 +361,6 @@ fn folder_items(root: &Path) -> Result<Vec<Item>> {
         }
     }
     Ok(items)
-}
-
-fn collect_audio(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            collect_audio(&path, out)?;
-        } else if is_audio_name(&path) {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// Reads a manifest; returns its items and whether it had a split column.

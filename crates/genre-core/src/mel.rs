@@ -175,30 +175,34 @@ impl FeatureSpec {
     }
 }
 
-/// Slaney's mel scale (librosa `hz_to_mel(htk=False)`): linear below 1 kHz,
-/// logarithmic above.
+// Slaney's mel scale (librosa `htk=False`): linear below 1 kHz, logarithmic above.
+/// Hz per mel in the linear part.
+const SLANEY_HZ_PER_MEL: f64 = 200.0 / 3.0;
+/// Where the logarithmic part starts.
+const SLANEY_MIN_LOG_HZ: f64 = 1000.0;
+/// Mel value at [`SLANEY_MIN_LOG_HZ`].
+const SLANEY_MIN_LOG_MEL: f64 = SLANEY_MIN_LOG_HZ / SLANEY_HZ_PER_MEL;
+
+/// Log step per mel above 1 kHz: 27 mels per factor 6.4.
+fn slaney_logstep() -> f64 {
+    6.4f64.ln() / 27.0
+}
+
+/// librosa `hz_to_mel(htk=False)`.
 fn hz_to_mel(hz: f64) -> f64 {
-    const F_SP: f64 = 200.0 / 3.0;
-    const MIN_LOG_HZ: f64 = 1000.0;
-    let min_log_mel = MIN_LOG_HZ / F_SP;
-    let logstep = 6.4f64.ln() / 27.0;
-    if hz >= MIN_LOG_HZ {
-        min_log_mel + (hz / MIN_LOG_HZ).ln() / logstep
+    if hz >= SLANEY_MIN_LOG_HZ {
+        SLANEY_MIN_LOG_MEL + (hz / SLANEY_MIN_LOG_HZ).ln() / slaney_logstep()
     } else {
-        hz / F_SP
+        hz / SLANEY_HZ_PER_MEL
     }
 }
 
 /// Inverse of [`hz_to_mel`].
 fn mel_to_hz(mel: f64) -> f64 {
-    const F_SP: f64 = 200.0 / 3.0;
-    const MIN_LOG_HZ: f64 = 1000.0;
-    let min_log_mel = MIN_LOG_HZ / F_SP;
-    let logstep = 6.4f64.ln() / 27.0;
-    if mel >= min_log_mel {
-        MIN_LOG_HZ * (logstep * (mel - min_log_mel)).exp()
+    if mel >= SLANEY_MIN_LOG_MEL {
+        SLANEY_MIN_LOG_HZ * (slaney_logstep() * (mel - SLANEY_MIN_LOG_MEL)).exp()
     } else {
-        F_SP * mel
+        SLANEY_HZ_PER_MEL * mel
     }
 }
 
