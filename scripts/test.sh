@@ -36,5 +36,14 @@ cargo fmt --all -- --check
 say "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-say "tests"
+say "tests (core, CLI, corpus generator, plugin with a real CLAP host)"
 cargo test --workspace --locked
+
+# nice-plug's allocation trap aborts the host process when process() touches
+# the heap, so it runs as a step of its own (debug build, feature alloc-check).
+say "real-time check: no allocation on the audio thread"
+cargo test --locked -p genre-meter --features alloc-check --test clack_host
+
+say "bundles, and the CLAP host test against the bundled .clap"
+cargo xtask bundle genre-meter --release
+GENRE_METER_CLAP="$PWD/target/bundled/Genre Meter.clap" cargo test --locked -p genre-meter --test clack_host

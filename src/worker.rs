@@ -34,11 +34,8 @@ use crate::shared::Shared;
 pub const POLL_INTERVAL: Duration = Duration::from_millis(25);
 /// Seconds between classified windows.
 pub const HOP_S: f64 = 1.0;
-/// Most samples handed to the analyzer at once (its allocation-free limit).
+/// Most samples taken from the ring at once (the analyzer's allocation-free chunk).
 const MAX_PUSH_LEN: usize = 8192;
-/// Finite samples beyond ±this (120 dB over full scale) are clamped before
-/// analysis: such values overflow the resampler's FFT. Audio is not affected.
-const MAX_SAMPLE_ABS: f32 = 1e6;
 
 /// What the worker is doing, for the editor's status line.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -132,8 +129,6 @@ pub struct AnalysisCore {
     num_inferences: u64,
     /// Windows skipped as silent since creation.
     num_silent_windows: u64,
-    /// Clamped copy of the input chunk; scratch.
-    clamped: Vec<f32>,
 }
 
 impl AnalysisCore {
@@ -166,7 +161,6 @@ impl AnalysisCore {
             error: None,
             num_inferences: 0,
             num_silent_windows: 0,
-            clamped: Vec::with_capacity(MAX_PUSH_LEN),
             classifier,
         })
     }
@@ -205,45 +199,36 @@ impl AnalysisCore {
             error,
             num_inferences,
             num_silent_windows,
-            clamped,
         } = self;
         let num_labels = classifier.labels().len();
         let mut num_windows = 0;
-        for chunk in samples.chunks(MAX_PUSH_LEN) {
-            clamped.clear();
-            // NaN passes through (the analyzer counts and silences it).
-            clamped.extend(
-                chunk
-                    .iter()
-                    .map(|&x| x.clamp(-MAX_SAMPLE_ABS, MAX_SAMPLE_ABS)),
-            );
-            analyzer.push(clamped, |window| {
-                num_windows += 1;
-                if timeline.len() >= MAX_TIMELINE_ENTRIES * num_labels {
-                    timeline.drain(..num_labels);
-                    *timeline_num_dropped += 1;
+        // The analyzer silences NaN/Inf and clamps absurd values itself.
+        analyzer.push(samples, |window| {
+            num_windows += 1;
+            if timeline.len() >= MAX_TIMELINE_ENTRIES * num_labels {
+                timeline.drain(..num_labels);
+                *timeline_num_dropped += 1;
+            }
+            *last_window_silent = Some(window.silent);
+            if window.silent {
+                *num_silent_windows += 1;
+                timeline.extend(std::iter::repeat_n(0, num_labels));
+                return;
+            }
+            match classifier.probabilities(window.mel_db) {
+                Ok(probabilities) => {
+                    *num_inferences += 1;
+                    *error = None;
+                    now.push(&probabilities, *hop_s);
+                    track.push(&probabilities);
+                    timeline.extend(probabilities.iter().map(|&p| quantize(p)));
                 }
-                *last_window_silent = Some(window.silent);
-                if window.silent {
-                    *num_silent_windows += 1;
+                Err(e) => {
+                    *error = Some(e.to_string());
                     timeline.extend(std::iter::repeat_n(0, num_labels));
-                    return;
                 }
-                match classifier.probabilities(window.mel_db) {
-                    Ok(probabilities) => {
-                        *num_inferences += 1;
-                        *error = None;
-                        now.push(&probabilities, *hop_s);
-                        track.push(&probabilities);
-                        timeline.extend(probabilities.iter().map(|&p| quantize(p)));
-                    }
-                    Err(e) => {
-                        *error = Some(e.to_string());
-                        timeline.extend(std::iter::repeat_n(0, num_labels));
-                    }
-                }
-            });
-        }
+            }
+        });
         num_windows
     }
 
