@@ -46,4 +46,5 @@ cargo test --locked -p genre-meter --features alloc-check --test clack_host
 
 say "bundles, and the CLAP host test against the bundled .clap"
 cargo xtask bundle genre-meter --release
-GENRE_METER_CLAP="$PWD/target/bundled/Genre Meter.clap" cargo test --locked -p genre-meter --test clack_host
+GENRE_METER_CLAP="$(realpath "${CARGO_TARGET_DIR:-target}")/bundled/Genre Meter.clap" \
+    cargo test --locked -p genre-meter --test clack_host
