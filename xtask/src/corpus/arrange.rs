@@ -152,20 +152,15 @@ pub struct Play {
 
 /// Writes a step pattern of chord-relative notes across a bar.
 ///
-/// `pat` has one char per step: `R` root, `O` octave, `F` fifth, `T` third,
-/// `S` seventh (or octave), `L` fifth below, `A` chromatic approach to the next
-/// chord's root; lower-case = softer; `-` holds the previous note, `.` rests.
-pub fn pattern_line(part: &mut Part, tl: &Timeline, bar: usize, pat: &str, play: Play) {
-    let Play {
-        low,
-        vel,
-        gate,
-        swing: swing_ratio,
-    } = play;
+/// The struck steps of a one-bar pattern: `(beat, char, steps held)` for
+/// every char that is not `.` (rest) or `-` (hold), a hit lasting itself plus
+/// the `-` after it. Also returns the length of one step in beats.
+fn pattern_hits(tl: &Timeline, bar: usize, pat: &str) -> (f64, Vec<(f64, char, usize)>) {
     let steps: Vec<char> = pat.chars().collect();
     let n = steps.len();
     let step = f64::from(tl.bpb) / n as f64;
     let start = tl.bar_start(bar);
+    let mut hits = Vec::new();
     let mut i = 0;
     while i < n {
         let c = steps[i];
@@ -177,7 +172,24 @@ pub fn pattern_line(part: &mut Part, tl: &Timeline, bar: usize, pat: &str, play:
         while i + len < n && steps[i + len] == '-' {
             len += 1;
         }
-        let beat = start + i as f64 * step;
+        hits.push((start + i as f64 * step, c, len));
+        i += len;
+    }
+    (step, hits)
+}
+
+/// `pat` has one char per step: `R` root, `O` octave, `F` fifth, `T` third,
+/// `S` seventh (or octave), `L` fifth below, `A` chromatic approach to the next
+/// chord's root; lower-case = softer; `-` holds the previous note, `.` rests.
+pub fn pattern_line(part: &mut Part, tl: &Timeline, bar: usize, pat: &str, play: Play) {
+    let Play {
+        low,
+        vel,
+        gate,
+        swing: swing_ratio,
+    } = play;
+    let (step, hits) = pattern_hits(tl, bar, pat);
+    for (beat, c, len) in hits {
         let chord = tl.chord_at(beat + 1e-6);
         let root = chord.root_at(low);
         let third = if chord.is_minor() { 3 } else { 4 };
@@ -195,7 +207,9 @@ pub fn pattern_line(part: &mut Part, tl: &Timeline, bar: usize, pat: &str, play:
             'S' => root + seventh,
             'L' => root - 5,
             'A' => {
-                let next = tl.chord_at(start + f64::from(tl.bpb) + 1e-6).root_at(low);
+                let next = tl
+                    .chord_at(tl.bar_start(bar) + f64::from(tl.bpb) + 1e-6)
+                    .root_at(low);
                 if bar.is_multiple_of(2) {
                     next - 1
                 } else {
@@ -212,7 +226,6 @@ pub fn pattern_line(part: &mut Part, tl: &Timeline, bar: usize, pat: &str, play:
         let on = swing(beat, swing_ratio);
         let off = swing(beat + len as f64 * step * gate, swing_ratio);
         part.note(on, (off - on).max(0.05), key, v);
-        i += len;
     }
 }
 
@@ -225,22 +238,8 @@ pub fn chord_rhythm(part: &mut Part, tl: &Timeline, bar: usize, pat: &str, play:
         gate,
         swing: swing_ratio,
     } = play;
-    let steps: Vec<char> = pat.chars().collect();
-    let n = steps.len();
-    let step = f64::from(tl.bpb) / n as f64;
-    let start = tl.bar_start(bar);
-    let mut i = 0;
-    while i < n {
-        let c = steps[i];
-        if c == '.' || c == '-' {
-            i += 1;
-            continue;
-        }
-        let mut len = 1;
-        while i + len < n && steps[i + len] == '-' {
-            len += 1;
-        }
-        let beat = start + i as f64 * step;
+    let (step, hits) = pattern_hits(tl, bar, pat);
+    for (beat, c, len) in hits {
         let chord = tl.chord_at(beat + 1e-6);
         let v = match c {
             'X' => vel + 15,
@@ -258,7 +257,6 @@ pub fn chord_rhythm(part: &mut Part, tl: &Timeline, bar: usize, pat: &str, play:
                 v - k as i32,
             );
         }
-        i += len;
     }
 }
 
