@@ -166,11 +166,6 @@ impl ModelCard {
             .join(&self.model_file)
     }
 
-    /// Index of `label`, if the model knows it.
-    pub fn label_index(&self, label: &str) -> Option<usize> {
-        self.labels.iter().position(|l| l == label)
-    }
-
     /// A metric from the card by JSON pointer (e.g. `/splits/test/file_accuracy`).
     pub fn metric(&self, pointer: &str) -> Option<f64> {
         self.metrics
