@@ -280,6 +280,21 @@ pub static TEMPLATES: &[Template] = &[
             P::Blues12
         ),
     ),
+    t(
+        "bluefolk",
+        "blues",
+        false,
+        (70.0, 110.0),
+        false,
+        mma!(
+            "BlueFolkIntro",
+            ["BlueFolk", "BlueFolk2", "BlueFolkPlus", "BlueFolkSus"],
+            "",
+            "BlueFolkEnd",
+            4,
+            P::Blues12
+        ),
+    ),
     // classical
     t(
         "chorale",
@@ -731,6 +746,106 @@ pub static TEMPLATES: &[Template] = &[
             P::Jazz
         ),
     ),
+    t(
+        "fastswing",
+        "jazz",
+        false,
+        (190.0, 260.0),
+        true,
+        mma!(
+            "FastSwingIntro",
+            [
+                "FastSwing",
+                "FastSwingWalk",
+                "FastSwingSus",
+                "FastSwingWalkSus"
+            ],
+            "",
+            "FastSwingEnd",
+            4,
+            P::Jazz
+        ),
+    ),
+    t(
+        "modernjazz",
+        "jazz",
+        false,
+        (100.0, 160.0),
+        true,
+        mma!(
+            "ModernJazzIntro",
+            ["ModernJazz", "ModernJazz1", "ModernJazz2", "ModernJazzSus"],
+            "ModernJazzFill",
+            "ModernJazzEnd",
+            4,
+            P::Jazz
+        ),
+    ),
+    t(
+        "nitejazz",
+        "jazz",
+        false,
+        (70.0, 110.0),
+        true,
+        mma!(
+            "NiteJazzIntro",
+            ["NiteJazz", "NiteJazzPlus", "NiteJazzSus", "NiteJazzSusPlus"],
+            "",
+            "NiteJazzEnd",
+            4,
+            P::Jazz
+        ),
+    ),
+    t(
+        "dixie",
+        "jazz",
+        false,
+        (150.0, 210.0),
+        true,
+        mma!(
+            "DixieIntro",
+            ["Dixie", "Dixie1", "Dixie2", "Dixie3", "DixieStrum"],
+            "",
+            "DixieEnd",
+            4,
+            P::Jazz
+        ),
+    ),
+    t(
+        "evansish",
+        "jazz",
+        false,
+        (80.0, 130.0),
+        true,
+        mma!(
+            "EvansishIntro",
+            ["Evansish", "EvansishPlus", "Evansish1", "Evansish1Plus"],
+            "EvansishFill",
+            "EvansishEnd",
+            4,
+            P::Jazz
+        ),
+    ),
+    t(
+        "modernjazzwaltz",
+        "jazz",
+        false,
+        (110.0, 170.0),
+        true,
+        mma!(
+            "ModernJazzWaltzIntro",
+            [
+                "ModernJazzWaltz",
+                "ModernJazzWaltz1",
+                "ModernJazzWaltz2",
+                "ModernJazzWaltzSus"
+            ],
+            "ModernJazzWaltzFill",
+            "ModernJazzWaltzEnd",
+            3,
+            P::Jazz
+        ),
+    ),
     // metal
     t(
         "thrash",
@@ -885,6 +1000,46 @@ pub static TEMPLATES: &[Template] = &[
         false,
         Engine::Band(B::DancePop),
     ),
+    t(
+        "bubblegum",
+        "pop",
+        false,
+        (110.0, 140.0),
+        false,
+        mma!(
+            "BubbleRockIntro",
+            [
+                "BubbleRock",
+                "BubbleRockPlus",
+                "BubbleRockSus",
+                "BubbleRockSusPlus"
+            ],
+            "BubbleRockFill",
+            "BubbleRockEnd",
+            4,
+            P::Pop
+        ),
+    ),
+    t(
+        "guitarballad",
+        "pop",
+        false,
+        (66.0, 96.0),
+        false,
+        mma!(
+            "GuitarBalladIntro",
+            [
+                "GuitarBallad",
+                "GuitarBallad1",
+                "GuitarBalladSus",
+                "GuitarBallad1Sus"
+            ],
+            "",
+            "GuitarBalladEnd",
+            4,
+            P::Pop
+        ),
+    ),
     // reggae
     t(
         "one-drop",
@@ -933,6 +1088,21 @@ pub static TEMPLATES: &[Template] = &[
         (68.0, 88.0),
         true,
         Engine::Band(B::Lovers),
+    ),
+    t(
+        "ska",
+        "reggae",
+        false,
+        (120.0, 160.0),
+        false,
+        mma!(
+            "",
+            ["Ska", "Ska1", "SkaSus", "SkaClap"],
+            "",
+            "SkaEnd",
+            4,
+            P::Reggae
+        ),
     ),
     // rock
     t(
@@ -1033,6 +1203,51 @@ pub static TEMPLATES: &[Template] = &[
         (150.0, 200.0),
         false,
         Engine::Band(B::Punk),
+    ),
+    t(
+        "twist",
+        "rock",
+        false,
+        (140.0, 176.0),
+        false,
+        mma!(
+            "TwistIntro",
+            ["Twist", "Twist4", "TwistSus", "Twist4Sus"],
+            "",
+            "TwistEnd",
+            4,
+            P::Rock
+        ),
+    ),
+    t(
+        "rock128",
+        "rock",
+        false,
+        (60.0, 84.0),
+        false,
+        mma!(
+            "Rock128Intro",
+            ["Rock128", "Rock128Plain", "Rock128Plus", "Rock128Sus"],
+            "",
+            "Rock128End",
+            4,
+            P::Rock
+        ),
+    ),
+    t(
+        "rockwaltz",
+        "rock",
+        false,
+        (120.0, 170.0),
+        false,
+        mma!(
+            "RockWaltzIntro",
+            ["RockWaltz", "RockWaltz1", "RockWaltzWalk", "RockWaltz1Walk"],
+            "",
+            "RockWaltzEnd",
+            3,
+            P::Rock
+        ),
     ),
 ];
 
