@@ -1,8 +1,12 @@
-//! Core speed: mel frames, CNN windows, and a whole 30 s file.
+//! Core speed, one thread: mel frames, resampling, CNN windows, and a whole
+//! 30 s file from WAV bytes to the aggregated estimate.
 //!
-//! `cargo bench -p genre-core --bench core`. Throughputs are reported in
-//! seconds of audio per second (criterion's "elements" are audio samples at
-//! the model rate, so divide elem/s by 22 050 for "× real time").
+//! `cargo bench -p genre-core --bench core` (add `BENCH_CLOCK=cpu` to count
+//! process CPU time instead of wall time on a shared machine; see
+//! `support/clock.rs`). Throughputs: for `mel`, `resample` and `end_to_end`
+//! criterion's "elements" are samples at the model rate (22 050 per second
+//! of audio), so elem/s ÷ 22 050 is "× real time"; for `classifier` they
+//! are windows.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -12,11 +16,19 @@ use genre_core::analyzer::AnalyzerConfig;
 use genre_core::mel::{FeatureSpec, MelSpectrogram};
 use genre_core::model::Classifier;
 use genre_core::report::classify_file;
+use genre_core::resample::Resampler;
 
-/// Deterministic noise-plus-tones test signal at the model rate.
-fn signal(seconds: usize) -> Vec<f32> {
+#[path = "support/clock.rs"]
+mod clock;
+use clock::BenchClock;
+
+/// The model rate.
+const MODEL_RATE_HZ: usize = 22_050;
+
+/// Deterministic noise-plus-tones test signal, `len` samples.
+fn signal(len: usize) -> Vec<f32> {
     let mut x = 1u32;
-    (0..22_050 * seconds)
+    (0..len)
         .map(|n| {
             x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             let noise = (x >> 9) as f32 / (1u32 << 23) as f32 - 0.5;
@@ -25,9 +37,9 @@ fn signal(seconds: usize) -> Vec<f32> {
         .collect()
 }
 
-fn mel(c: &mut Criterion) {
+fn mel(c: &mut Criterion<BenchClock>) {
     let spec = FeatureSpec::default();
-    let audio = signal(30);
+    let audio = signal(30 * MODEL_RATE_HZ);
     let mut group = c.benchmark_group("mel");
     group.throughput(Throughput::Elements(audio.len() as u64));
     group.bench_function("30s_at_22050", |b| {
@@ -42,12 +54,31 @@ fn mel(c: &mut Criterion) {
     group.finish();
 }
 
-fn classifier(c: &mut Criterion) {
+fn resample(c: &mut Criterion<BenchClock>) {
+    let mut group = c.benchmark_group("resample");
+    // Throughput in model-rate samples, as for the mel: 30 s of audio.
+    group.throughput(Throughput::Elements(30 * MODEL_RATE_HZ as u64));
+    for from_hz in [44_100u32, 48_000] {
+        let audio = signal(30 * from_hz as usize);
+        let mut resampler = Resampler::new(from_hz, MODEL_RATE_HZ as u32).unwrap();
+        let mut out = Vec::with_capacity(31 * MODEL_RATE_HZ);
+        group.bench_function(format!("30s_from_{from_hz}"), |b| {
+            b.iter(|| {
+                out.clear();
+                resampler.push(black_box(&audio), &mut out);
+                resampler.finish(&mut out);
+                black_box(out.len())
+            })
+        });
+    }
+    group.finish();
+}
+
+fn classifier(c: &mut Criterion<BenchClock>) {
     let model = Classifier::shipped().expect("the shipped model");
-    let (window_db, _) = MelSpectrogram::compute(&model.card().features, &signal(4)).unwrap();
-    // Re-cut to exactly one window (band-major, window_frames columns).
     let spec = &model.card().features;
-    let frames = window_db.len() / spec.n_mels;
+    let (window_db, frames) = MelSpectrogram::compute(spec, &signal(4 * MODEL_RATE_HZ)).unwrap();
+    // Re-cut to exactly one window (band-major, window_frames columns).
     let one: Vec<f32> = (0..spec.n_mels)
         .flat_map(|m| window_db[m * frames..m * frames + spec.window_frames].to_vec())
         .collect();
@@ -62,7 +93,7 @@ fn classifier(c: &mut Criterion) {
     group.finish();
 }
 
-fn end_to_end(c: &mut Criterion) {
+fn end_to_end(c: &mut Criterion<BenchClock>) {
     let model = Classifier::shipped().expect("the shipped model");
     let dir = std::env::temp_dir().join(format!("genre-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -74,8 +105,7 @@ fn end_to_end(c: &mut Criterion) {
         sample_format: hound::SampleFormat::Int,
     };
     let mut w = hound::WavWriter::create(&path, spec).unwrap();
-    for s in signal(60) {
-        // 60 s at 22 050 Hz read as 30 s at 44 100 Hz, stereo.
+    for s in signal(30 * 44_100) {
         let v = (s * 20_000.0) as i16;
         w.write_sample(v).unwrap();
         w.write_sample(v).unwrap();
@@ -84,7 +114,7 @@ fn end_to_end(c: &mut Criterion) {
     let config = AnalyzerConfig::for_spec(&model.card().features);
     let mut group = c.benchmark_group("end_to_end");
     group.sample_size(20);
-    group.throughput(Throughput::Elements(30 * 22_050));
+    group.throughput(Throughput::Elements(30 * MODEL_RATE_HZ as u64));
     group.bench_function("wav_30s_44k1_stereo", |b| {
         b.iter(|| black_box(classify_file(Path::new(&path), &model, config, false).unwrap()))
     });
@@ -92,5 +122,9 @@ fn end_to_end(c: &mut Criterion) {
     std::fs::remove_dir_all(dir).ok();
 }
 
-criterion_group!(benches, mel, classifier, end_to_end);
+criterion_group! {
+    name = benches;
+    config = clock::criterion();
+    targets = mel, resample, classifier, end_to_end
+}
 criterion_main!(benches);
