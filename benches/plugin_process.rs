@@ -1,21 +1,33 @@
-//! What Genre Meter costs.
+//! What Genre Meter costs a host, one thread.
 //!
-//! - `process/…`: the audio-thread work per 512-frame stereo block (the tap:
-//!   mono mix, peak, ring write) next to the bare input→output copy every
-//!   pass-through plugin pays anyway.
-//! - `worker/1s_audio_48k`: the worker's CPU per second of 48 kHz audio
-//!   (resampling, mel frames, one CNN window per hop). Skipped without the model.
+//! - `process/…`: the audio-thread work per 512-frame block. nice-plug hands
+//!   `process` the host's buffer with the input already in place (copying it
+//!   there first only when the host keeps separate input and output
+//!   buffers), so a bare pass-through plugin does nothing per sample and the
+//!   whole of Genre Meter's extra work is the tap (mono mix, peak, ring
+//!   write): `tap_*`. `bare_copy_*` is the input→output copy a wrapper makes
+//!   for out-of-place hosts, and `copy_and_tap_*` Genre Meter in that case.
+//! - `worker/…`: the worker's CPU per second of host audio (resampling, mel
+//!   frames, one CNN window per second at the defaults), at 44.1 and 48 kHz,
+//!   and for digital silence (gated: no inference). Skipped without the model.
 //!
-//! Run: `cargo bench -p genre-meter --bench plugin_process`.
+//! Run: `cargo bench -p genre-meter --bench plugin_process` (with
+//! `BENCH_CLOCK=cpu` for process CPU time on a shared machine, see
+//! `crates/genre-core/benches/support/clock.rs`).
 
 use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use genre_meter::params::ChannelMode;
+use genre_core::analyzer::DEFAULT_GATE_DB;
+use genre_meter::params::{ChannelMode, Response};
 use genre_meter::shared::Shared;
 use genre_meter::tap::Tap;
 use genre_meter::worker::{AnalysisCore, shared_classifier};
+
+#[path = "../crates/genre-core/benches/support/clock.rs"]
+mod clock;
+use clock::BenchClock;
 
 const BLOCK: usize = 512;
 
@@ -31,40 +43,68 @@ fn signal(len: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
-fn process(c: &mut Criterion) {
+/// A tap whose ring the benchmark drains as the worker would.
+struct TapRig {
+    tap: Tap,
+    consumer: rtrb::Consumer<f32>,
+    shared: Shared,
+}
+
+impl TapRig {
+    fn new() -> Self {
+        let (producer, consumer) = rtrb::RingBuffer::new(48_000 * 4);
+        Self {
+            tap: Tap::new(producer),
+            consumer,
+            shared: Shared::default(),
+        }
+    }
+
+    fn process(&mut self, channels: &[&mut [f32]], mode: ChannelMode) {
+        self.tap.process(black_box(channels), mode, &self.shared);
+        // Keep the ring from filling (rarely: most iterations only write).
+        if self.consumer.slots() > 48_000
+            && let Ok(chunk) = self.consumer.read_chunk(self.consumer.slots())
+        {
+            chunk.commit_all();
+        }
+    }
+}
+
+fn process(c: &mut Criterion<BenchClock>) {
     let mut group = c.benchmark_group("process");
     group.throughput(Throughput::Elements(BLOCK as u64));
-    let mut left = signal(BLOCK, 1);
-    let mut right = signal(BLOCK, 2);
-    let (mut out_left, mut out_right) = (vec![0.0; BLOCK], vec![0.0; BLOCK]);
+    let (input_left, input_right) = (signal(BLOCK, 1), signal(BLOCK, 2));
+    let (mut left, mut right) = (input_left.clone(), input_right.clone());
     group.bench_function("bare_copy_512_stereo", |b| {
         b.iter(|| {
-            out_left.copy_from_slice(black_box(&left));
-            out_right.copy_from_slice(black_box(&right));
-            black_box((&out_left, &out_right));
+            left.copy_from_slice(black_box(&input_left));
+            right.copy_from_slice(black_box(&input_right));
+            black_box((&left, &right));
         })
     });
     for mode in [ChannelMode::Sum, ChannelMode::Side] {
-        let (producer, mut consumer) = rtrb::RingBuffer::new(48_000 * 4);
-        let mut tap = Tap::new(producer);
-        let shared = Shared::default();
+        let mut rig = TapRig::new();
         group.bench_function(format!("tap_512_stereo_{mode:?}"), |b| {
-            b.iter(|| {
-                let channels: [&mut [f32]; 2] = [&mut left, &mut right];
-                tap.process(black_box(&channels), mode, &shared);
-                // Keep the ring from filling, as the worker would.
-                if consumer.slots() > 48_000
-                    && let Ok(chunk) = consumer.read_chunk(consumer.slots())
-                {
-                    chunk.commit_all();
-                }
-            })
+            b.iter(|| rig.process(&[&mut left, &mut right], mode))
         });
     }
+    let mut rig = TapRig::new();
+    group.bench_function("tap_512_mono_Sum", |b| {
+        b.iter(|| rig.process(&[&mut left], ChannelMode::Sum))
+    });
+    let mut rig = TapRig::new();
+    group.bench_function("copy_and_tap_512_stereo_Sum", |b| {
+        b.iter(|| {
+            left.copy_from_slice(black_box(&input_left));
+            right.copy_from_slice(black_box(&input_right));
+            rig.process(&[&mut left, &mut right], ChannelMode::Sum);
+        })
+    });
     group.finish();
 }
 
-fn worker(c: &mut Criterion) {
+fn worker(c: &mut Criterion<BenchClock>) {
     let classifier = match shared_classifier() {
         Ok(classifier) => classifier,
         Err(e) => {
@@ -72,19 +112,35 @@ fn worker(c: &mut Criterion) {
             return;
         }
     };
-    let rate_hz = 48_000u32;
-    let audio = signal(rate_hz as usize, 3);
-    let mut core =
-        AnalysisCore::new(Arc::clone(&classifier), rate_hz, -90.0, 10.0).expect("analysis core");
-    // Past the first window, so every second costs what it costs in steady state.
-    for _ in 0..4 {
-        core.push(&audio);
-    }
     let mut group = c.benchmark_group("worker");
-    group.sample_size(10);
-    group.bench_function("1s_audio_48k", |b| b.iter(|| core.push(black_box(&audio))));
+    group.sample_size(20);
+    let cases = [
+        ("1s_audio_44k1", 44_100u32, signal(44_100, 3)),
+        ("1s_audio_48k", 48_000, signal(48_000, 3)),
+        ("1s_silence_48k", 48_000, vec![0.0; 48_000]),
+    ];
+    for (name, rate_hz, audio) in cases {
+        let mut core = AnalysisCore::new(
+            Arc::clone(&classifier),
+            rate_hz,
+            DEFAULT_GATE_DB,
+            Response::Normal.time_constant_s(),
+        )
+        .expect("analysis core");
+        // Past the first window, so every second costs what it costs in steady state.
+        for _ in 0..4 {
+            core.push(&audio);
+        }
+        // One element per second of host audio: time per element is CPU per second.
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(name, |b| b.iter(|| core.push(black_box(&audio))));
+    }
     group.finish();
 }
 
-criterion_group!(benches, process, worker);
+criterion_group! {
+    name = benches;
+    config = clock::criterion();
+    targets = process, worker
+}
 criterion_main!(benches);
