@@ -6,18 +6,23 @@
 //! it with the [`Resampler`] for the CLI.
 //!
 //! Bad input never panics: Symphonia is run under `catch_unwind` (some malformed streams make
-//! it panic), and every failure becomes an [`Error`] naming the file and the reason.
+//! it panic) with the panic hook silenced for that call on that thread, and every failure
+//! becomes an [`Error`] naming the file and the reason.
+//!
+//! Files need not be seekable: a named pipe or `/dev/stdin` is streamed like a regular file.
 
+use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
-use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
 
 use crate::resample::Resampler;
@@ -99,13 +104,60 @@ fn decode_error(path: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
-fn panic_reason(payload: &(dyn std::any::Any + Send)) -> String {
+thread_local! {
+    /// Set while this thread runs Symphonia inside [`guarded`]: a panic there becomes an
+    /// [`Error`] naming the file, so the panic hook must not also print "thread … panicked".
+    static IN_GUARDED_CALL: Cell<bool> = const { Cell::new(false) };
+    /// Where the last silenced panic on this thread happened, for the error message.
+    static SILENCED_PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Installs (once per process) a panic hook that stays quiet for panics inside [`guarded`]
+/// and hands every other panic to the hook that was installed before.
+///
+/// The hook is process-wide but the switch is per thread, so a batch decoding files on many
+/// threads silences only the thread whose decoder crashed, never a real bug elsewhere.
+fn install_quiet_panic_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_GUARDED_CALL.with(Cell::get) {
+                let location = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()));
+                SILENCED_PANIC_LOCATION.with(|slot| *slot.borrow_mut() = location);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f` (a call into Symphonia) and turns a panic into `Err(reason)` without printing it.
+fn guarded<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    install_quiet_panic_hook();
+    let was_guarded = IN_GUARDED_CALL.with(|flag| flag.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    IN_GUARDED_CALL.with(|flag| flag.set(was_guarded));
+    result.map_err(|payload| {
+        let location = SILENCED_PANIC_LOCATION.with(|slot| slot.borrow_mut().take());
+        panic_reason(&*payload, location.as_deref())
+    })
+}
+
+fn panic_reason(payload: &(dyn std::any::Any + Send), location: Option<&str>) -> String {
     let detail = payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown cause".to_owned());
-    format!("the decoder crashed on malformed data ({detail})")
+    match location {
+        Some(location) => {
+            format!("the decoder crashed on malformed data ({detail}, at {location})")
+        }
+        None => format!("the decoder crashed on malformed data ({detail})"),
+    }
 }
 
 fn check_rate(path: &Path, rate_hz: u32) -> Result<()> {
@@ -121,10 +173,16 @@ fn check_rate(path: &Path, rate_hz: u32) -> Result<()> {
     }
 }
 
-/// Checks a WAV header's channel count and rate ourselves: Symphonia reports a zero channel
-/// count as a generic "malformed stream" and may accept a zero rate, but both are
-/// [`Error::InvalidAudio`] for us. Anything that is not a readable WAV header is left to
-/// Symphonia.
+/// WAV `fmt ` format tags whose sample width we check ourselves.
+const WAVE_FORMAT_PCM: u16 = 0x0001;
+const WAVE_FORMAT_IEEE_FLOAT: u16 = 0x0003;
+/// The real tag then sits in the first two bytes of the extension's sub-format GUID.
+const WAVE_FORMAT_EXTENSIBLE: u16 = 0xFFFE;
+
+/// Checks a WAV header's channel count, rate and sample width ourselves: Symphonia reports a
+/// zero channel count or a 12-bit sample as a generic "malformed stream" and may accept a
+/// zero rate, but they are [`Error::InvalidAudio`] and [`Error::Unsupported`] for us.
+/// Anything that is not a readable WAV header is left to Symphonia.
 fn check_wav_header(path: &Path, head: &[u8]) -> Result<()> {
     let u16_at = |i: usize| head.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
     let u32_at = |i: usize| {
@@ -145,6 +203,13 @@ fn check_wav_header(path: &Path, head: &[u8]) -> Result<()> {
                 }
                 check_rate(path, rate_hz)?;
             }
+            let tag = match u16_at(chunk_idx + 8) {
+                Some(WAVE_FORMAT_EXTENSIBLE) => u16_at(chunk_idx + 32),
+                tag => tag,
+            };
+            if let (Some(tag), Some(bits)) = (tag, u16_at(chunk_idx + 22)) {
+                check_wav_sample_width(path, tag, bits)?;
+            }
             return Ok(());
         }
         if id == b"data" {
@@ -154,6 +219,23 @@ fn check_wav_header(path: &Path, head: &[u8]) -> Result<()> {
         chunk_idx += 8 + size as usize + (size as usize & 1);
     }
     Ok(())
+}
+
+/// The sample widths Symphonia decodes for integer and float WAV; other tags are left to it.
+fn check_wav_sample_width(path: &Path, tag: u16, bits: u16) -> Result<()> {
+    let unsupported = |reason: String| Error::Unsupported {
+        path: path.to_path_buf(),
+        reason,
+    };
+    match tag {
+        WAVE_FORMAT_PCM if ![8, 16, 24, 32].contains(&bits) => Err(unsupported(format!(
+            "{bits}-bit integer samples (readable: 8, 16, 24 or 32-bit)"
+        ))),
+        WAVE_FORMAT_IEEE_FLOAT if ![32, 64].contains(&bits) => Err(unsupported(format!(
+            "{bits}-bit float samples (readable: 32 or 64-bit)"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Maps a Symphonia error during probing/opening to ours.
@@ -178,22 +260,42 @@ impl Decoder {
     /// Opens `path` and reads its header (only the header: decoding is streamed by
     /// [`read_mono`](Decoder::read_mono)).
     ///
-    /// Errors: [`Error::Io`] (missing, unreadable, a directory), [`Error::InvalidAudio`]
-    /// (empty, zero channels, a rate outside 8–384 kHz), [`Error::Unsupported`] (not audio, or
-    /// an unknown codec), [`Error::Decode`] (truncated or corrupt header).
+    /// `path` may also be a named pipe or a character device such as `/dev/stdin`; it is read
+    /// once, front to back.
+    ///
+    /// Errors: [`Error::Io`] (missing, unreadable, a directory, a broken symbolic link),
+    /// [`Error::InvalidAudio`] (empty, zero channels, a rate outside 8–384 kHz),
+    /// [`Error::Unsupported`] (not audio, an unknown codec, a sample width such as 12-bit),
+    /// [`Error::Decode`] (truncated or corrupt header).
     pub fn open(path: &Path) -> Result<Decoder> {
         let io_error = |source| Error::Io {
             path: path.to_path_buf(),
             source,
         };
-        let metadata = std::fs::metadata(path).map_err(io_error)?;
+        let metadata = std::fs::metadata(path).map_err(|err| {
+            match std::fs::read_link(path) {
+                // `metadata` follows links; "not found" for a path that is there is a dangling link.
+                Ok(target) if err.kind() == std::io::ErrorKind::NotFound => {
+                    io_error(std::io::Error::new(
+                        err.kind(),
+                        format!(
+                            "broken symbolic link: its target {} does not exist",
+                            target.display()
+                        ),
+                    ))
+                }
+                _ => io_error(err),
+            }
+        })?;
         if metadata.is_dir() {
             return Err(io_error(std::io::Error::new(
                 std::io::ErrorKind::IsADirectory,
                 "is a directory, not an audio file",
             )));
         }
-        if metadata.len() == 0 {
+        // Only a regular file's length is known up front; a pipe says 0 whatever comes.
+        let seekable = metadata.is_file();
+        if seekable && metadata.len() == 0 {
             return Err(invalid(path, "empty file (0 bytes)"));
         }
         let mut file = File::open(path).map_err(io_error)?;
@@ -202,10 +304,19 @@ impl Decoder {
             .take(HEADER_PEEK_LEN as u64)
             .read_to_end(&mut head)
             .map_err(io_error)?;
+        if head.is_empty() {
+            return Err(invalid(path, "empty file (0 bytes)"));
+        }
         check_wav_header(path, &head)?;
-        file.seek(SeekFrom::Start(0)).map_err(io_error)?;
+        let source: Box<dyn MediaSource> = if seekable {
+            file.seek(SeekFrom::Start(0)).map_err(io_error)?;
+            Box::new(file)
+        } else {
+            // A pipe cannot rewind: hand Symphonia the bytes we peeked, then the rest.
+            Box::new(ReadOnlySource::new(std::io::Cursor::new(head).chain(file)))
+        };
         let ext_hint = path.extension().and_then(|ext| ext.to_str());
-        Self::from_source(path.to_path_buf(), Box::new(file), ext_hint)
+        Self::from_source(path.to_path_buf(), source, ext_hint)
     }
 
     /// Like [`open`](Decoder::open), for bytes already in memory (fuzzing, tests).
@@ -231,18 +342,18 @@ impl Decoder {
             hint.with_extension(ext);
         }
         let stream = MediaSourceStream::new(source, Default::default());
-        let probed = catch_unwind(AssertUnwindSafe(|| {
+        let probed = guarded(|| {
             symphonia::default::get_probe().probe(
                 &hint,
                 stream,
                 FormatOptions::default(),
                 MetadataOptions::default(),
             )
-        }));
+        });
         let format = match probed {
             Ok(Ok(format)) => format,
             Ok(Err(err)) => return Err(open_error(&path, err)),
-            Err(payload) => return Err(decode_error(&path, panic_reason(&*payload))),
+            Err(reason) => return Err(decode_error(&path, reason)),
         };
 
         let unsupported = |reason: &str| Error::Unsupported {
@@ -270,14 +381,14 @@ impl Decoder {
             return Err(invalid(&path, "the header declares zero channels"));
         }
 
-        let made = catch_unwind(AssertUnwindSafe(|| {
+        let made = guarded(|| {
             symphonia::default::get_codecs()
                 .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        }));
+        });
         let codec = match made {
             Ok(Ok(codec)) => codec,
             Ok(Err(err)) => return Err(open_error(&path, err)),
-            Err(payload) => return Err(decode_error(&path, panic_reason(&*payload))),
+            Err(reason) => return Err(decode_error(&path, reason)),
         };
         let info = AudioInfo {
             sample_rate_hz: rate_hz,
@@ -327,7 +438,7 @@ impl Decoder {
             if self.at_end {
                 return Ok(false);
             }
-            let next = catch_unwind(AssertUnwindSafe(|| self.format.next_packet()));
+            let next = guarded(|| self.format.next_packet());
             let packet = match next {
                 Ok(Ok(Some(packet))) => packet,
                 // End of stream, or (ResetRequired) a chained Ogg stream whose next part may
@@ -336,18 +447,18 @@ impl Decoder {
                     return self.end_of_stream(None);
                 }
                 Ok(Err(err)) => return self.end_of_stream(Some(format!("{err}"))),
-                Err(payload) => return self.end_of_stream(Some(panic_reason(&*payload))),
+                Err(reason) => return self.end_of_stream(Some(reason)),
             };
             if packet.track_id != self.track_id {
                 continue;
             }
-            let decoded = catch_unwind(AssertUnwindSafe(|| match self.codec.decode(&packet) {
+            let decoded = guarded(|| match self.codec.decode(&packet) {
                 Ok(buf) => {
                     buf.copy_to_vec_interleaved(&mut self.interleaved);
                     Ok(buf.spec().channels().count())
                 }
                 Err(err) => Err(err),
-            }));
+            });
             let num_channels = match decoded {
                 Ok(Ok(num_channels)) => num_channels,
                 Ok(Err(SymphoniaError::DecodeError(_) | SymphoniaError::IoError(_))) => {
@@ -362,11 +473,8 @@ impl Decoder {
                 }
                 Ok(Err(SymphoniaError::ResetRequired)) => return self.end_of_stream(None),
                 Ok(Err(err)) => return Err(decode_error(&self.path, format!("{err}"))),
-                Err(payload) => {
-                    // The codec's state is unknown after a panic: stop here.
-                    let reason = panic_reason(&*payload);
-                    return self.end_of_stream(Some(reason));
-                }
+                // The codec's state is unknown after a panic: stop here.
+                Err(reason) => return self.end_of_stream(Some(reason)),
             };
             if num_channels == 0 {
                 return Err(invalid(&self.path, "a packet decoded to zero channels"));
