@@ -13,6 +13,13 @@ use crate::mel::FeatureSpec;
 use crate::model::Classifier;
 use crate::{Error, Result};
 
+/// A file that decodes to less than its header announced by more than this (and more than
+/// [`TRUNCATION_TOLERANCE_FRACTION`] of it) is flagged as cut short. Below it, the difference
+/// is codec framing (priming, padding, a header that counts a little differently), not damage.
+pub const TRUNCATION_TOLERANCE_S: f64 = 0.1;
+/// See [`TRUNCATION_TOLERANCE_S`].
+pub const TRUNCATION_TOLERANCE_FRACTION: f64 = 0.01;
+
 /// What scanning a file found, besides its windows.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileStats {
@@ -44,6 +51,18 @@ impl FileStats {
                 self.duration_s
             ));
         }
+        if let Some(announced_s) = self.announced_duration_s() {
+            let missing_s = announced_s - self.duration_s;
+            if missing_s > TRUNCATION_TOLERANCE_S
+                && missing_s > TRUNCATION_TOLERANCE_FRACTION * announced_s
+            {
+                warnings.push(format!(
+                    "ends early: the header announces {announced_s:.2} s but only {:.2} s \
+                     decode (truncated or damaged); analysed what is there",
+                    self.duration_s
+                ));
+            }
+        }
         if self.num_bad_samples > 0 {
             warnings.push(format!(
                 "{} NaN/infinite samples treated as silence",
@@ -57,6 +76,12 @@ impl FileStats {
             warnings.push("silent: every window is below the gate".into());
         }
         warnings
+    }
+
+    /// The duration the container's header announces, when it says.
+    pub fn announced_duration_s(&self) -> Option<f64> {
+        let num_frames = self.info.num_frames?;
+        Some(num_frames as f64 / f64::from(self.info.sample_rate_hz))
     }
 }
 
