@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::infer::Factoid as _;
+use tract_onnx::tract_hir::internal::DimLike as _;
 
 use crate::card::ModelCard;
 use crate::{Error, Result};
@@ -61,6 +63,14 @@ impl Classifier {
         } else {
             path.to_owned()
         };
+        if card_path != path && !card_path.exists() {
+            return Err(Error::Card {
+                path: card_path,
+                reason: "missing: an ONNX model is loaded with its model card, the .json of \
+                         the same name beside it"
+                    .into(),
+            });
+        }
         let card = ModelCard::from_path(&card_path)?;
         let model_path = card.model_path(&card_path);
         let onnx = std::fs::read(&model_path).map_err(|source| Error::Io {
@@ -88,6 +98,7 @@ impl Classifier {
                 model.outputs.len()
             )));
         }
+        check_declared_input(&model, &card).map_err(err)?;
         let build = |batch: usize| -> Result<Plan> {
             let shape = [batch, 1, card.features.n_mels, card.features.window_frames];
             let typed = model
@@ -231,6 +242,54 @@ impl Classifier {
         out.extend(view.iter().copied());
         Ok(())
     }
+}
+
+/// Checks the input shape the ONNX file declares against its card. Plans are built with the
+/// card's shape, which replaces the declared one; a network ending in global pooling would
+/// then run, without complaint, on windows of a size it was never trained on.
+fn check_declared_input(
+    model: &InferenceModel,
+    card: &ModelCard,
+) -> std::result::Result<(), String> {
+    let fact = model
+        .input_fact(0)
+        .map_err(|e| format!("has no readable input: {e}"))?;
+    if fact.shape.is_open() {
+        // Nothing declared: the plans' own shape checks are all we have.
+        return Ok(());
+    }
+    let declared: Vec<Option<usize>> = fact
+        .shape
+        .dims()
+        .map(|d| d.concretize().and_then(|d| d.to_usize().ok()))
+        .collect();
+    // The batch dimension is free: the plans fix it.
+    let want = [
+        None,
+        Some(1),
+        Some(card.features.n_mels),
+        Some(card.features.window_frames),
+    ];
+    let agrees = declared.len() == want.len()
+        && declared
+            .iter()
+            .zip(&want)
+            .all(|(have, want)| have.is_none() || want.is_none() || have == want);
+    if agrees {
+        return Ok(());
+    }
+    let shown: Vec<String> = declared
+        .iter()
+        .map(|d| d.map_or_else(|| "?".to_owned(), |d| d.to_string()))
+        .collect();
+    Err(format!(
+        "declares input [{}], but its card feeds [N, 1, {}, {}] ({} mel bands × {} frames)",
+        shown.join(", "),
+        card.features.n_mels,
+        card.features.window_frames,
+        card.features.n_mels,
+        card.features.window_frames
+    ))
 }
 
 /// Numerically stable softmax.
