@@ -36,7 +36,7 @@ from data import TRAIN_SPLIT, VAL_SPLIT, FeatureDir, WindowSplit, normalization_
 from export import (INPUT_NAME, OUTPUT_NAME, export_onnx, onnx_io_shapes, pick_golden_rows,
                     verify_golden, write_golden)
 from metrics import split_metrics
-from model import DEFAULT_CHANNELS, DEFAULT_DROPOUT, GenreCnn, num_parameters
+from model import DEFAULT_CHANNELS, DEFAULT_DROPOUT, DEFAULT_POOLS, GenreCnn, num_parameters
 from plots import plot_confusions, plot_history
 
 CARD_FORMAT_VERSION = 1
@@ -57,12 +57,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--weight-decay", type=float, default=1e-4, help="Adam L2 penalty")
     p.add_argument("--lr-patience", type=int, default=3, help="epochs without val improvement before halving lr")
     p.add_argument("--channels", default=",".join(map(str, DEFAULT_CHANNELS[1:])), help="conv block widths")
+    p.add_argument("--pools", default=",".join(map(str, DEFAULT_POOLS)), help="max-pool size after each conv block")
     p.add_argument("--dropout", type=float, default=DEFAULT_DROPOUT)
     p.add_argument("--gain-db", type=float, default=10.0, help="random gain range ±dB (0 disables)")
     p.add_argument("--freq-masks", type=int, default=2, help="SpecAugment frequency masks per window")
     p.add_argument("--freq-mask-bins", type=int, default=16, help="maximum width of a frequency mask")
     p.add_argument("--time-masks", type=int, default=2, help="SpecAugment time masks per window")
     p.add_argument("--time-mask-frames", type=int, default=20, help="maximum width of a time mask")
+    p.add_argument("--stretch", type=float, default=0.0,
+                   help="random time stretch of each batch by a factor in [1-s, 1+s] (0 disables)")
+    p.add_argument("--shift-bins", type=int, default=0,
+                   help="random shift of each batch along the mel axis by up to ± this many bins (0 disables)")
+    p.add_argument("--mixup", type=float, default=0.0, help="mixup Beta(a, a) parameter (0 disables)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     p.add_argument("--golden-windows", type=int, default=4)
@@ -86,9 +92,45 @@ class Augmenter:
 
     def describe(self) -> str:
         a = self.args
-        return (f"random gain uniform ±{a.gain_db:g} dB per window; SpecAugment {a.freq_masks} frequency "
+        text = (f"random gain uniform ±{a.gain_db:g} dB per window; SpecAugment {a.freq_masks} frequency "
                 f"mask(s) of 0–{a.freq_mask_bins} mel bins and {a.time_masks} time mask(s) of "
                 f"0–{a.time_mask_frames} frames per window, masked bins set to the training mean")
+        if a.stretch > 0:
+            text += f"; time stretch per batch by a factor uniform in [{1 - a.stretch:g}, {1 + a.stretch:g}]"
+        if a.shift_bins > 0:
+            text += f"; mel-axis shift per batch uniform in ±{a.shift_bins} bins"
+        if a.mixup > 0:
+            text += f"; mixup with Beta({a.mixup:g}, {a.mixup:g})"
+        return text
+
+    def _stretch(self, x: torch.Tensor) -> torch.Tensor:
+        """Resamples the time axis by a random factor and cuts a window of the original length.
+
+        NOTE: a tempo the model never heard for a style is the cheapest way to
+        stop it from recognising a template by its tempo alone. A squeezed
+        window is shorter than the original, so it is tiled before cutting.
+        """
+        frames = x.shape[-1]
+        factor = 1.0 + (float(torch.rand(1, generator=self.gen)) * 2 - 1) * self.args.stretch
+        length = max(2, round(frames * factor))
+        y = nn.functional.interpolate(x[:, None], size=(x.shape[1], length), mode="bilinear",
+                                      align_corners=False)[:, 0]
+        while y.shape[-1] < frames:
+            y = torch.cat([y, y], dim=-1)
+        start = int(torch.randint(0, y.shape[-1] - frames + 1, (1,), generator=self.gen))
+        return y[..., start:start + frames]
+
+    def _shift(self, x: torch.Tensor) -> torch.Tensor:
+        """Moves the mel axis by a random number of bins, filling the vacated bins with the training mean (0)."""
+        k = int(torch.randint(-self.args.shift_bins, self.args.shift_bins + 1, (1,), generator=self.gen))
+        if k == 0:
+            return x
+        y = torch.zeros_like(x)
+        if k > 0:
+            y[:, k:] = x[:, :-k]
+        else:
+            y[:, :k] = x[:, -k:]
+        return y
 
     def _masks(self, batch: int, axis_len: int, count: int, max_width: int) -> torch.Tensor:
         """`[batch, axis_len]` boolean, True where any of `count` random bands covers."""
@@ -107,6 +149,10 @@ class Augmenter:
             gain = (torch.rand(batch, 1, 1, generator=self.gen) * 2 - 1) * a.gain_db
             raw_db = raw_db + gain
         x = (raw_db - self.mean) / self.std
+        if a.stretch > 0:
+            x = self._stretch(x)
+        if a.shift_bins > 0:
+            x = self._shift(x)
         if a.freq_masks > 0 and a.freq_mask_bins > 0:
             x = x.masked_fill(self._masks(batch, n_mels, a.freq_masks, a.freq_mask_bins)[:, :, None], 0.0)
         if a.time_masks > 0 and a.time_mask_frames > 0:
@@ -164,13 +210,14 @@ def train(args: argparse.Namespace) -> dict:
           flush=True)
 
     channels = (1, *(int(c) for c in args.channels.split(",")))
-    model = GenreCnn(len(fd.labels), channels, args.dropout)
+    pools = tuple(int(p) for p in args.pools.split(","))
+    model = GenreCnn(len(fd.labels), channels, args.dropout, pools)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
                                                            patience=args.lr_patience)
     loss_fn = nn.CrossEntropyLoss()
     augment = Augmenter(args, mean, std, gen)
-    print(f"model: channels {channels[1:]}, {num_parameters(model):,} parameters", flush=True)
+    print(f"model: channels {channels[1:]}, pools {pools}, {num_parameters(model):,} parameters", flush=True)
 
     budget_s = args.max_minutes * 60.0
     loop_start_s = time.monotonic()
@@ -190,8 +237,14 @@ def train(args: argparse.Namespace) -> dict:
             x = augment(torch.from_numpy(train_split.batch(idx)))
             y = torch.from_numpy(train_split.y[idx])
             optimizer.zero_grad(set_to_none=True)
-            logits = model(x)
-            loss = loss_fn(logits, y)
+            if args.mixup > 0:
+                lam = float(rng.beta(args.mixup, args.mixup))
+                perm = torch.from_numpy(rng.permutation(len(idx)))
+                logits = model(lam * x + (1 - lam) * x[perm])
+                loss = lam * loss_fn(logits, y) + (1 - lam) * loss_fn(logits, y[perm])
+            else:
+                logits = model(x)
+                loss = loss_fn(logits, y)
             loss.backward()
             optimizer.step()
             loss_sum += loss.item() * len(idx)
@@ -287,7 +340,7 @@ def train(args: argparse.Namespace) -> dict:
             "optimizer": (f"Adam lr {args.lr:g} (halved after {args.lr_patience} epochs without val "
                           f"improvement), weight decay {args.weight_decay:g}, batch {args.batch_size}; "
                           f"early stopping on val window accuracy, patience {args.patience}; "
-                          f"stopped because {stop_reason}; CNN channels {list(channels[1:])}, "
+                          f"stopped because {stop_reason}; CNN channels {list(channels[1:])}, pools {list(pools)}, "
                           f"dropout {args.dropout:g}, {num_parameters(model)} parameters"),
             "loss": "categorical cross-entropy",
             "augmentation": augment.describe(),
