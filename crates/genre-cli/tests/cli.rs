@@ -390,6 +390,41 @@ fn bad_models_give_a_clear_error() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("11 labels"), "{}", stderr(&o));
 
+    // A card whose input shape the network does not declare (it would run: global pooling).
+    json["labels"].as_array_mut().unwrap().pop();
+    json["output"]["shape"][1] = 10.into();
+    json["features"]["n_mels"] = 64.into();
+    json["input"]["shape"][2] = 64.into();
+    std::fs::write(&card, json.to_string()).unwrap();
+    let o = run(&[
+        "classify",
+        "--model",
+        card.to_str().unwrap(),
+        clip.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("declares input [?, 1, 128, 130]"),
+        "{}",
+        stderr(&o)
+    );
+
+    // An ONNX file named directly, without its card beside it.
+    let lonely = dir.path().join("lonely.onnx");
+    std::fs::write(&lonely, &onnx).unwrap();
+    let o = run(&[
+        "classify",
+        "--model",
+        lonely.to_str().unwrap(),
+        clip.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("lonely.json: missing"),
+        "{}",
+        stderr(&o)
+    );
+
     // An unknown format version.
     json["format_version"] = 99.into();
     std::fs::write(&card, json.to_string()).unwrap();

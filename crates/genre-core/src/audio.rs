@@ -558,3 +558,58 @@ pub fn for_each_chunk(
     }
     Ok(decoder.info().clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Set for the child process of [`guarded_panics_are_errors_and_print_nothing`].
+    const CHILD_ENV: &str = "GENRE_CORE_GUARDED_PANIC_CHILD";
+
+    /// Does its work only as that child: panic hooks are process-wide, so the check needs a
+    /// process of its own with libtest's output capture off.
+    #[test]
+    fn guarded_panic_child() {
+        if std::env::var_os(CHILD_ENV).is_none() {
+            return;
+        }
+        let reason = guarded(|| panic!("inside a guarded call")).unwrap_err();
+        eprintln!("REASON: {reason}");
+        let outside = catch_unwind(|| panic!("outside any guarded call"));
+        assert!(outside.is_err());
+    }
+
+    #[test]
+    fn guarded_panics_are_errors_and_print_nothing() {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "audio::tests::guarded_panic_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        let reason = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("REASON: "))
+            .unwrap_or_else(|| panic!("no reason printed:\n{stderr}"));
+        assert!(
+            reason.starts_with("the decoder crashed on malformed data (inside a guarded call, at ")
+                && reason.contains("audio.rs:"),
+            "{reason}"
+        );
+        assert_eq!(
+            stderr.matches("inside a guarded call").count(),
+            1,
+            "the guarded panic must only appear in the returned reason:\n{stderr}"
+        );
+        assert!(
+            stderr.contains("panicked") && stderr.contains("outside any guarded call"),
+            "other panics still reach the previous hook:\n{stderr}"
+        );
+    }
+}
