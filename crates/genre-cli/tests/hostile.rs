@@ -258,6 +258,12 @@ fn write_hostile_folder(dir: &Path) -> BTreeMap<String, Outcome> {
         &Wav::float32(1, 44_100).bytes(&f32_bytes(&non_finite)),
         Outcome::Silent("NaN/infinite"),
     );
+    // In range but coprime to the model rate: the resampler's largest blocks.
+    put(
+        "odd_rate_383999.wav",
+        &Wav::pcm16(1, 383_999).bytes(&s16_bytes(&tone(383_999, 3.5), 1)),
+        Outcome::Ok(&[]),
+    );
     put(
         "eight_channels_192k.wav",
         &Wav::pcm16(8, 192_000).bytes(&s16_bytes(&tone(192_000, 3.5), 8)),
