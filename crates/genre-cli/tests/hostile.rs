@@ -393,6 +393,104 @@ fn a_hostile_folder_gives_each_file_its_documented_outcome() {
     assert_eq!(records.len(), expected.len() + 1, "{stdout}");
 }
 
+/// Inputs on which Symphonia 0.6.1 overflows integer arithmetic (found by the fuzzer): with
+/// overflow checks (debug builds, as in `cargo test`) it panics, and the decoder must turn
+/// that into one error line without the panic hook printing; without them it wraps.
+#[test]
+fn decoder_panics_are_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    // MS ADPCM whose block starts at the largest step and keeps growing it: the step
+    // adaptation multiplies past i32 within a few nibbles (codec_ms.rs).
+    let coefficients: [(i16, i16); 7] = [
+        (256, 0),
+        (512, -256),
+        (0, 0),
+        (192, 64),
+        (240, 0),
+        (460, -208),
+        (392, -232),
+    ];
+    let mut fmt = Vec::new();
+    for v in [2u16, 1] {
+        fmt.extend(v.to_le_bytes());
+    }
+    fmt.extend(8_000u32.to_le_bytes());
+    fmt.extend(4_096u32.to_le_bytes());
+    for v in [1_024u16, 4, 32, 2_036, 7] {
+        fmt.extend(v.to_le_bytes());
+    }
+    for (a, b) in coefficients {
+        fmt.extend(a.to_le_bytes());
+        fmt.extend(b.to_le_bytes());
+    }
+    let mut block = vec![0u8];
+    block.extend(i16::MAX.to_le_bytes());
+    block.extend([0; 4]);
+    block.resize(1_024, 0x88);
+    let adpcm = riff(&fmt, &block.repeat(2));
+    // WAVE_FORMAT_EXTENSIBLE with 40 channels and an empty channel mask: repairing the mask
+    // shifts a 1 left by 40 (wave/chunks.rs).
+    let mut fmt = Vec::new();
+    for v in [0xFFFEu16, 40] {
+        fmt.extend(v.to_le_bytes());
+    }
+    fmt.extend(22_050u32.to_le_bytes());
+    fmt.extend((22_050u32 * 80).to_le_bytes());
+    for v in [80u16, 16, 22, 16] {
+        fmt.extend(v.to_le_bytes());
+    }
+    fmt.extend(0u32.to_le_bytes());
+    fmt.extend([
+        0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B,
+        0x71,
+    ]);
+    let mask = riff(&fmt, &vec![0; 80 * 1_000]);
+
+    for (name, bytes, location) in [
+        (
+            "adpcm_overflow.wav",
+            adpcm,
+            "symphonia-codec-adpcm-0.6.1/src/codec_ms.rs:",
+        ),
+        (
+            "mask_overflow.wav",
+            mask,
+            "symphonia-format-riff-0.6.1/src/wave/chunks.rs:",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        // `run` fails on any "panicked" on stderr.
+        let o = run(&["classify", path.to_str().unwrap()]);
+        let stderr = String::from_utf8(o.stderr).unwrap();
+        if cfg!(debug_assertions) {
+            assert_eq!(o.status.code(), Some(1), "{name}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
+            assert!(
+                stderr.contains("the decoder crashed on malformed data")
+                    && stderr.contains(location),
+                "{name}: {stderr}"
+            );
+        } else {
+            assert!(matches!(o.status.code(), Some(0 | 1)), "{name}: {stderr}");
+        }
+    }
+}
+
+/// A RIFF/WAVE file of one `fmt ` chunk (its bytes given) and one `data` chunk.
+fn riff(fmt: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut body = b"WAVEfmt ".to_vec();
+    body.extend((fmt.len() as u32).to_le_bytes());
+    body.extend(fmt);
+    body.extend(b"data");
+    body.extend((data.len() as u32).to_le_bytes());
+    body.extend(data);
+    let mut file = b"RIFF".to_vec();
+    file.extend((body.len() as u32).to_le_bytes());
+    file.extend(body);
+    file
+}
+
 #[test]
 fn a_folder_named_like_audio_holds_no_audio() {
     let dir = tempfile::tempdir().unwrap();

@@ -125,13 +125,22 @@ fn install_quiet_panic_hook() {
             if IN_GUARDED_CALL.with(Cell::get) {
                 let location = info
                     .location()
-                    .map(|l| format!("{}:{}", l.file(), l.line()));
+                    .map(|l| format!("{}:{}", short_source_path(l.file()), l.line()));
                 SILENCED_PANIC_LOCATION.with(|slot| *slot.borrow_mut() = location);
             } else {
                 previous(info);
             }
         }));
     });
+}
+
+/// A dependency's source path from the crate folder on (`symphonia-codec-adpcm-0.6.1/src/…`):
+/// the registry's absolute prefix says nothing in a one-line error.
+fn short_source_path(file: &str) -> &str {
+    match file.split_once("/registry/src/") {
+        Some((_, rest)) => rest.split_once('/').map_or(rest, |(_, in_crate)| in_crate),
+        None => file,
+    }
 }
 
 /// Runs `f` (a call into Symphonia) and turns a panic into `Err(reason)` without printing it.
@@ -577,6 +586,21 @@ mod tests {
         eprintln!("REASON: {reason}");
         let outside = catch_unwind(|| panic!("outside any guarded call"));
         assert!(outside.is_err());
+    }
+
+    #[test]
+    fn dependency_paths_start_at_the_crate() {
+        assert_eq!(
+            short_source_path(
+                "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/\
+                 symphonia-codec-adpcm-0.6.1/src/codec_ms.rs"
+            ),
+            "symphonia-codec-adpcm-0.6.1/src/codec_ms.rs"
+        );
+        assert_eq!(
+            short_source_path("crates/genre-core/src/audio.rs"),
+            "crates/genre-core/src/audio.rs"
+        );
     }
 
     #[test]
