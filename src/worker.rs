@@ -30,6 +30,10 @@ use crate::params::{
 };
 use crate::shared::Shared;
 
+mod timeline;
+
+pub use timeline::Timeline;
+
 /// How long the worker sleeps between looks at the ring.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(25);
 /// Seconds between classified windows.
@@ -105,7 +109,7 @@ pub fn shared_classifier() -> Result<Arc<Classifier>, String> {
 
 /// The analysis itself, without a thread: samples in, estimates out.
 /// Allocates in [`AnalysisCore::new`]; after that only the classifier's
-/// inference and the timeline's growth allocate.
+/// inference allocates.
 pub struct AnalysisCore {
     /// The CNN, shared with other instances.
     classifier: Arc<Classifier>,
@@ -115,10 +119,8 @@ pub struct AnalysisCore {
     now: Smoother,
     /// "Track so far".
     track: Accumulator,
-    /// Flat timeline, `labels` bytes per entry (see [`Snapshot::timeline`]).
-    timeline: Vec<u8>,
-    /// Entries dropped from the front of `timeline` since reset.
-    timeline_num_dropped: u64,
+    /// The last [`MAX_TIMELINE_ENTRIES`] windows (see [`Snapshot::timeline`]).
+    timeline: Timeline,
     /// Seconds between windows (the analyzer's hop).
     hop_s: f64,
     /// Whether the latest window was silent; `None` before the first window.
@@ -155,8 +157,7 @@ impl AnalysisCore {
             analyzer,
             now: Smoother::new(num_labels, time_constant_s),
             track: Accumulator::new(num_labels),
-            timeline: Vec::with_capacity(MAX_TIMELINE_ENTRIES * num_labels),
-            timeline_num_dropped: 0,
+            timeline: Timeline::new(num_labels, MAX_TIMELINE_ENTRIES),
             last_window_silent: None,
             error: None,
             num_inferences: 0,
@@ -193,26 +194,20 @@ impl AnalysisCore {
             now,
             track,
             timeline,
-            timeline_num_dropped,
             hop_s,
             last_window_silent,
             error,
             num_inferences,
             num_silent_windows,
         } = self;
-        let num_labels = classifier.labels().len();
         let mut num_windows = 0;
         // The analyzer silences NaN/Inf and clamps absurd values itself.
         analyzer.push(samples, |window| {
             num_windows += 1;
-            if timeline.len() >= MAX_TIMELINE_ENTRIES * num_labels {
-                timeline.drain(..num_labels);
-                *timeline_num_dropped += 1;
-            }
             *last_window_silent = Some(window.silent);
             if window.silent {
                 *num_silent_windows += 1;
-                timeline.extend(std::iter::repeat_n(0, num_labels));
+                timeline.push_empty();
                 return;
             }
             match classifier.probabilities(window.mel_db) {
@@ -221,11 +216,11 @@ impl AnalysisCore {
                     *error = None;
                     now.push(&probabilities, *hop_s);
                     track.push(&probabilities);
-                    timeline.extend(probabilities.iter().map(|&p| quantize(p)));
+                    timeline.push(&probabilities);
                 }
                 Err(e) => {
                     *error = Some(e.to_string());
-                    timeline.extend(std::iter::repeat_n(0, num_labels));
+                    timeline.push_empty();
                 }
             }
         });
@@ -237,7 +232,6 @@ impl AnalysisCore {
         self.restart_stream();
         self.track.reset();
         self.timeline.clear();
-        self.timeline_num_dropped = 0;
     }
 
     /// Starts the stream over (after a transport jump) but keeps the track so
@@ -273,7 +267,12 @@ impl AnalysisCore {
 
     /// Timeline entries kept.
     pub fn num_timeline_entries(&self) -> usize {
-        self.timeline.len() / self.labels().len().max(1)
+        self.timeline.num_entries()
+    }
+
+    /// Timeline entries dropped from the front since reset.
+    pub fn num_timeline_dropped(&self) -> u64 {
+        self.timeline.num_dropped()
     }
 
     /// Windows classified since creation.
@@ -308,8 +307,8 @@ impl AnalysisCore {
             .extend(self.track.sums().iter().map(|&s| (s * 1e6).round() as u64));
         state.track_num_windows = self.track.num_windows();
         state.timeline_hop_ms = ((self.hop_s * 1000.0).round() as u32).max(1);
-        state.timeline_num_dropped = self.timeline_num_dropped;
-        state.timeline.clone_from(&self.timeline);
+        state.timeline_num_dropped = self.timeline.num_dropped();
+        self.timeline.copy_to(&mut state.timeline);
     }
 
     /// Takes over a persisted analysis. Returns `false` (and changes
@@ -327,8 +326,8 @@ impl AnalysisCore {
             return false;
         };
         self.track = track;
-        self.timeline.clone_from(&state.timeline);
-        self.timeline_num_dropped = state.timeline_num_dropped;
+        self.timeline
+            .replace(&state.timeline, state.timeline_num_dropped);
         true
     }
 
@@ -340,8 +339,8 @@ impl AnalysisCore {
         snapshot.track.resize(self.labels().len(), 0.0);
         self.track.mean_into(&mut snapshot.track);
         snapshot.track_num_windows = self.track.num_windows();
-        snapshot.timeline.clone_from(&self.timeline);
-        snapshot.timeline_num_dropped = self.timeline_num_dropped;
+        self.timeline.copy_to(&mut snapshot.timeline);
+        snapshot.timeline_num_dropped = self.timeline.num_dropped();
         snapshot.hop_s = self.hop_s as f32;
         snapshot.model_rate_hz = self.classifier.card().features.sample_rate_hz;
     }
@@ -352,11 +351,6 @@ fn copy_labels(out: &mut Vec<String>, labels: &[String]) {
     if out != labels {
         *out = labels.to_vec();
     }
-}
-
-/// A probability as a timeline byte.
-fn quantize(probability: f32) -> u8 {
-    (probability.clamp(0.0, 1.0) * 255.0).round() as u8
 }
 
 /// What a worker thread needs; moved into the thread.
