@@ -20,7 +20,7 @@ pub mod worker;
 
 use editor::{DEFAULT_HEIGHT, DEFAULT_WIDTH, GenreMeterEditor};
 use params::GenreMeterParams;
-use shared::Shared;
+use shared::{NO_STREAM_RESET, Shared};
 use tap::Tap;
 use worker::{Snapshot, Worker, WorkerContext};
 
@@ -135,8 +135,8 @@ impl Plugin for GenreMeter {
         self.tap = Some(Tap::new(producer));
         self.shared.num_dropped_samples.store(0, Ordering::Relaxed);
         self.shared
-            .stream_reset_requested
-            .store(false, Ordering::Relaxed);
+            .stream_reset_at
+            .store(NO_STREAM_RESET, Ordering::Relaxed);
 
         if let Some(snapshot_input) = self.snapshot_input.take() {
             let context = WorkerContext {
@@ -158,10 +158,13 @@ impl Plugin for GenreMeter {
     }
 
     fn reset(&mut self) {
-        // May run on the audio thread: only raise a flag for the worker.
-        self.shared
-            .stream_reset_requested
-            .store(true, Ordering::Relaxed);
+        // Runs on the audio thread: only tell the worker where the stream
+        // restarts. The samples before this point are already in the ring.
+        if let Some(tap) = self.tap.as_ref() {
+            self.shared
+                .stream_reset_at
+                .store(tap.num_written(), Ordering::Release);
+        }
     }
 
     fn process(

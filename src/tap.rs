@@ -20,6 +20,8 @@ use crate::shared::Shared;
 pub struct Tap {
     /// Mono samples for the worker; the worker holds the consumer.
     producer: rtrb::Producer<f32>,
+    /// Samples written into the ring so far (dropped ones not counted).
+    num_written: u64,
     /// Whether this CPU runs the AVX2 build of the loops; detected in `new`
     /// (off the audio thread).
     has_avx2: bool,
@@ -34,8 +36,15 @@ impl Tap {
         let has_avx2 = false;
         Self {
             producer,
+            num_written: 0,
             has_avx2,
         }
+    }
+
+    /// Samples written into the ring so far: the ring position the worker
+    /// will have read up to once it has taken everything written until now.
+    pub fn num_written(&self) -> u64 {
+        self.num_written
     }
 
     /// Copies the mono tap of `channels` (all of equal length) into the ring.
@@ -58,6 +67,7 @@ impl Tap {
             ChannelMode::Side if is_mono => self.write(left, right, |_, _| 0.0),
             ChannelMode::Side => self.write(left, right, |l, r| (l - r) * FRAC_1_SQRT_2),
         };
+        self.num_written += num_written as u64;
         if peak > shared.peak_level.load(Ordering::Relaxed) {
             shared.peak_level.store(peak, Ordering::Relaxed);
         }

@@ -12,7 +12,9 @@
 //! The worker is started in `activate()` and stopped (and joined) in
 //! `deactivate()` or when the plugin is dropped; before it exits it analyses
 //! whatever is still in the ring, so nothing that reached the ring is lost.
-//! The model is loaded once per process and shared by every instance.
+//! A host `reset()` restarts the analysis stream exactly at the ring position
+//! where it happened (see [`Shared::stream_reset_at`]), however far behind the
+//! worker is. The model is loaded once per process and shared by every instance.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,7 +30,7 @@ use nice_plug_egui::RepaintNotifier;
 use crate::params::{
     GenreMeterParams, MAX_TIMELINE_ENTRIES, MODEL_LABELS, TRACK_STATE_VERSION, TrackState,
 };
-use crate::shared::Shared;
+use crate::shared::{NO_STREAM_RESET, Shared};
 
 mod timeline;
 
@@ -459,7 +461,7 @@ fn idle(
     stop: &AtomicBool,
 ) {
     while !stop.load(Ordering::Acquire) {
-        drain(consumer, |_| {});
+        drain(consumer, u64::MAX, |_| {});
         publisher.publish_if_open(status.clone(), None);
         std::thread::park_timeout(POLL_INTERVAL);
     }
@@ -497,6 +499,8 @@ fn analyse(
     };
 
     let mut track_state = TrackState::default();
+    // Samples taken from the ring since activation (the tap counts the same way).
+    let mut num_read: u64 = 0;
     let mut num_loads_seen = params.analysis.num_loads();
     core.restore(&params.analysis.get());
     core.write_track_state(&mut track_state);
@@ -508,10 +512,6 @@ fn analyse(
         let mut changed = false;
         if shared.reset_requested.swap(false, Ordering::AcqRel) {
             core.reset();
-            changed = true;
-        }
-        if shared.stream_reset_requested.swap(false, Ordering::AcqRel) {
-            core.restart_stream();
             changed = true;
         }
         let num_loads = params.analysis.num_loads();
@@ -528,7 +528,33 @@ fn analyse(
         let inferences_before = core.num_inferences();
         let silent_before = core.num_silent_windows();
         let mut num_windows = 0;
-        drain(consumer, |samples| num_windows += core.push(samples));
+        loop {
+            // Analyse up to a pending reset's position, restart there, go on.
+            // Look at the ring before the reset position: the tap raises a
+            // reset before it writes what follows it, so a reset raised before
+            // any sample seen here is seen too.
+            let num_available = consumer.slots() as u64;
+            let reset_at = shared.stream_reset_at.load(Ordering::Acquire);
+            if num_read >= reset_at {
+                // Only the request just seen; a newer one is handled next round.
+                let _ = shared.stream_reset_at.compare_exchange(
+                    reset_at,
+                    NO_STREAM_RESET,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                );
+                core.restart_stream();
+                changed = true;
+                continue;
+            }
+            let num_wanted = num_available.min(reset_at - num_read);
+            if num_wanted == 0 {
+                break;
+            }
+            num_read += drain(consumer, num_wanted, |samples| {
+                num_windows += core.push(samples);
+            });
+        }
         shared
             .num_inferences
             .fetch_add(core.num_inferences() - inferences_before, Ordering::Relaxed);
@@ -548,18 +574,22 @@ fn analyse(
     }
 }
 
-/// Hands everything in the ring to `sink`, in pieces of at most [`MAX_PUSH_LEN`].
-fn drain(consumer: &mut rtrb::Consumer<f32>, mut sink: impl FnMut(&[f32])) {
+/// Hands what is in the ring, but at most `max_len` samples, to `sink` in
+/// pieces of at most [`MAX_PUSH_LEN`]; returns how many it took.
+fn drain(consumer: &mut rtrb::Consumer<f32>, max_len: u64, mut sink: impl FnMut(&[f32])) -> u64 {
+    let mut num_taken = 0;
     loop {
-        let num_samples = consumer.slots().min(MAX_PUSH_LEN);
+        let num_left = usize::try_from(max_len - num_taken).unwrap_or(usize::MAX);
+        let num_samples = consumer.slots().min(MAX_PUSH_LEN).min(num_left);
         if num_samples == 0 {
-            return;
+            return num_taken;
         }
         if let Ok(chunk) = consumer.read_chunk(num_samples) {
             let (first, second) = chunk.as_slices();
             sink(first);
             sink(second);
             chunk.commit_all();
+            num_taken += num_samples as u64;
         }
     }
 }
@@ -765,6 +795,71 @@ mod tests {
         core.push(&samples);
         assert!(core.num_inferences() > 0);
         assert!(core.now().iter().all(|p| p.is_finite()));
+    }
+
+    /// Runs a worker thread over a ring already holding `before` and
+    /// `after`, written by the tap with a host reset between them if
+    /// `reset`; returns the windows it analysed (silent ones included).
+    fn windows_through_worker(before: &[f32], after: &[f32], reset: bool) -> u64 {
+        let (producer, consumer) = rtrb::RingBuffer::new(before.len() + after.len());
+        let mut tap = crate::tap::Tap::new(producer);
+        let shared = Arc::new(Shared::default());
+        let mode = crate::params::ChannelMode::Left;
+        tap.process(&[&mut before.to_vec()], mode, &shared);
+        if reset {
+            // What `GenreMeter::reset` does.
+            shared
+                .stream_reset_at
+                .store(tap.num_written(), Ordering::Release);
+        }
+        tap.process(&[&mut after.to_vec()], mode, &shared);
+        let params = Arc::new(GenreMeterParams::default());
+        let (snapshot_input, _snapshot_output) = triple_buffer::triple_buffer(&Snapshot::default());
+        let context = WorkerContext {
+            consumer,
+            params: Arc::clone(&params),
+            shared,
+            snapshot_input,
+            editor_state: EguiEditorState::from_size(
+                nice_plug::editor::dpi::LogicalSize::new(100.0, 100.0),
+                1.0,
+            ),
+            repaint: RepaintNotifier::new(),
+            host_rate_hz: RATE_HZ as f32,
+        };
+        // Stopped at once: the worker still analyses all that is in the ring.
+        let worker = Worker::start(context).unwrap();
+        assert!(worker.stop().is_some(), "the worker panicked");
+        let state = params.analysis.get();
+        let num_labels = state.labels.len().max(1);
+        (state.timeline.len() / num_labels) as u64 + state.timeline_num_dropped
+    }
+
+    /// Windows a fresh analyzer cuts from `num_samples` samples at the test rate.
+    fn windows_of(classifier: &Classifier, num_samples: usize) -> u64 {
+        let spec = &classifier.card().features;
+        let hop_frames = (HOP_S / spec.frame_period_s()).round() as usize;
+        let config = AnalyzerConfig {
+            hop_frames,
+            gate_db: genre_core::analyzer::DEFAULT_GATE_DB,
+        };
+        let mut analyzer = Analyzer::new(spec, RATE_HZ, config).unwrap();
+        analyzer.push(&vec![0.0; num_samples], |_| {});
+        analyzer.num_windows()
+    }
+
+    #[test]
+    fn host_reset_restarts_the_stream_where_it_happened() {
+        let Some(classifier) = model() else { return };
+        // The worker starts long after the reset: all of `before` and
+        // `after` wait in the ring, as when it lags behind an offline bounce.
+        let before = vec![0.0; RATE_HZ as usize * 9 / 2];
+        let after = vec![0.0; RATE_HZ as usize * 11 / 2];
+        let separate = windows_of(&classifier, before.len()) + windows_of(&classifier, after.len());
+        let joined = windows_of(&classifier, before.len() + after.len());
+        assert_ne!(separate, joined, "the lengths must tell the two apart");
+        assert_eq!(windows_through_worker(&before, &after, true), separate);
+        assert_eq!(windows_through_worker(&before, &after, false), joined);
     }
 
     #[test]

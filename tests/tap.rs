@@ -56,3 +56,19 @@ fn full_ring_drops_and_counts_and_peak_is_held() {
     assert!(out.is_empty());
     assert_eq!(shared.num_dropped_samples(), 0);
 }
+
+#[test]
+fn counts_what_it_writes_not_what_it_drops() {
+    let (producer, mut consumer) = rtrb::RingBuffer::new(6);
+    let mut tap = Tap::new(producer);
+    let shared = Shared::default();
+    let mut block = [0.25f32; 4];
+    tap.process(&[&mut block], ChannelMode::Left, &shared);
+    assert_eq!(tap.num_written(), 4);
+    // Two of these four fit.
+    tap.process(&[&mut block], ChannelMode::Left, &shared);
+    assert_eq!((tap.num_written(), shared.num_dropped_samples()), (6, 2));
+    while consumer.pop().is_ok() {}
+    tap.process(&[&mut block[..1]], ChannelMode::Left, &shared);
+    assert_eq!(tap.num_written(), 7);
+}
