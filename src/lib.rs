@@ -111,6 +111,10 @@ impl Plugin for GenreMeter {
         self.params.clone()
     }
 
+    fn filter_state(state: &mut PluginState) {
+        params::sanitize_state(state);
+    }
+
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         let app = GenreMeterEditor::new(
             Arc::clone(&self.params),

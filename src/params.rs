@@ -4,12 +4,15 @@
 //! [`GenreMeterParams::channel`] on the audio thread, the worker reads the
 //! rest once per poll. The persisted analysis ([`PersistedAnalysis`]) is only
 //! touched off the audio thread: by the worker after every window, by the
-//! host's state save/load on the main thread.
+//! host's state save/load on the main thread. A state from the host passes
+//! through [`sanitize_state`] first, so whatever it holds loads as something
+//! valid.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
-use nice_plug::params::persist::PersistentField;
+use nice_plug::params::persist::{self, PersistentField};
+use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +27,9 @@ pub const MAX_TARGET_LABELS: i32 = 32;
 pub const TRACK_STATE_VERSION: u32 = 1;
 /// Timeline entries kept: one hour at the default 1 s hop.
 pub const MAX_TIMELINE_ENTRIES: usize = 3600;
+/// Key of [`GenreMeterParams::analysis`] among the state's fields: its
+/// `#[persist]` key (a test keeps the two equal).
+pub const ANALYSIS_FIELD: &str = "analysis";
 
 /// Labels of the loaded model, for parameter display. Set once by the
 /// worker after the first successful model load.
@@ -175,6 +181,77 @@ fn target_from_string(text: &str) -> Option<i32> {
         .filter(|v| (0..=MAX_TARGET_LABELS).contains(v))
 }
 
+/// Makes a state from the host safe to load; nice-plug calls it (through
+/// `Plugin::filter_state`) before applying any state.
+///
+/// nice-plug on its own keeps the current value of a parameter the state
+/// lacks or gives with the wrong type, stores an out-of-range value as it
+/// is, and keeps the current analysis when the state's is missing or not
+/// JSON of a [`TrackState`]. Here each of those becomes the default instead,
+/// so a corrupt, old or foreign state loads as defaults wherever it is not
+/// valid. Unknown parameters and fields are left for nice-plug to ignore. A
+/// state that is not JSON at all never gets here: the load fails and the
+/// instance keeps what it had.
+pub fn sanitize_state(state: &mut PluginState) {
+    let defaults = GenreMeterParams::default();
+    for (id, param, _group) in defaults.param_map() {
+        // SAFETY: `param` points into `defaults`, which outlives the loop.
+        let default = unsafe { default_value(param) };
+        let is_valid = state
+            .params
+            .get(&id)
+            .is_some_and(|value| unsafe { is_valid_value(param, value) });
+        if !is_valid {
+            state.params.insert(id, default);
+        }
+    }
+    let analysis_is_valid = state
+        .fields
+        .get(ANALYSIS_FIELD)
+        .is_some_and(|text| persist::deserialize_field::<TrackState>(text).is_ok());
+    if !analysis_is_valid {
+        let empty = persist::serialize_field(&TrackState::default())
+            .expect("the default analysis serialises");
+        state.fields.insert(ANALYSIS_FIELD.to_owned(), empty);
+    }
+}
+
+/// The default of `param` as nice-plug stores it in a state.
+///
+/// # Safety
+///
+/// `param` must point to a live parameter.
+unsafe fn default_value(param: ParamPtr) -> ParamValue {
+    let plain = unsafe { param.default_plain_value() };
+    match param {
+        ParamPtr::FloatParam(_) => ParamValue::F32(plain),
+        ParamPtr::IntParam(_) | ParamPtr::EnumParam(_) => ParamValue::I32(plain.round() as i32),
+        ParamPtr::BoolParam(_) => ParamValue::Bool(plain >= 0.5),
+    }
+}
+
+/// Whether nice-plug would load `value` into `param` as a value inside its
+/// range. May change `param` (an enum is tried by its id).
+///
+/// # Safety
+///
+/// `param` must point to a live parameter.
+unsafe fn is_valid_value(param: ParamPtr, value: &ParamValue) -> bool {
+    let in_range = |plain: f32| {
+        let (a, b) = unsafe { (param.preview_plain(0.0), param.preview_plain(1.0)) };
+        plain >= a.min(b) && plain <= a.max(b)
+    };
+    match (param, value) {
+        (ParamPtr::FloatParam(_), ParamValue::F32(plain)) => in_range(*plain),
+        (ParamPtr::IntParam(_) | ParamPtr::EnumParam(_), ParamValue::I32(plain)) => {
+            in_range(*plain as f32)
+        }
+        (ParamPtr::EnumParam(inner), ParamValue::String(id)) => unsafe { (*inner).set_from_id(id) },
+        (ParamPtr::BoolParam(_), ParamValue::Bool(_)) => true,
+        _ => false,
+    }
+}
+
 /// The persisted analysis: what a reopened project shows before new audio
 /// arrives. Integers only, so save → load → save gives identical bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -310,6 +387,129 @@ mod tests {
         }
         assert_eq!(target_from_string("bogus"), None);
         assert_eq!(target_from_string("99"), None);
+    }
+
+    fn state(params: &[(&str, ParamValue)], analysis: Option<&str>) -> PluginState {
+        PluginState {
+            version: "0.0.1".to_owned(),
+            params: params
+                .iter()
+                .map(|(id, value)| ((*id).to_owned(), value.clone()))
+                .collect(),
+            fields: analysis
+                .map(|text| (ANALYSIS_FIELD.to_owned(), text.to_owned()))
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    /// The filtered value of each of our parameters, and the filtered analysis.
+    fn filtered(mut state: PluginState) -> (Vec<(String, String)>, String) {
+        sanitize_state(&mut state);
+        let values = GenreMeterParams::default()
+            .param_map()
+            .into_iter()
+            .map(|(id, _, _)| {
+                let value = format!("{:?}", state.params.get(&id));
+                (id, value)
+            })
+            .collect();
+        (values, state.fields[ANALYSIS_FIELD].clone())
+    }
+
+    #[test]
+    fn analysis_field_is_the_persist_key() {
+        let fields = GenreMeterParams::default().serialize_fields();
+        assert_eq!(fields.keys().collect::<Vec<_>>(), [ANALYSIS_FIELD]);
+    }
+
+    #[test]
+    fn bad_states_filter_to_defaults() {
+        let defaults = filtered(state(&[], None));
+        assert!(
+            defaults
+                .0
+                .iter()
+                .all(|(_, value)| value.starts_with("Some("))
+        );
+        assert_eq!(
+            persist::deserialize_field::<TrackState>(&defaults.1).unwrap(),
+            TrackState::default()
+        );
+        let bad_analyses = [
+            None,
+            Some("not json"),
+            Some(""),
+            Some("[1,2,3]"),
+            Some(r#"{"version":"one"}"#),
+            Some(r#"{"timeline":[1,2,300]}"#),
+            Some(r#"{"track_sums_ppm":[-5]}"#),
+            Some(r#"{"version":1,"labels":["a","b"]"#),
+        ];
+        let bad_params: [&[(&str, ParamValue)]; 6] = [
+            &[],
+            &[
+                ("drive", ParamValue::F32(0.3)),
+                ("mix", ParamValue::Bool(true)),
+            ],
+            &[
+                ("channel", ParamValue::String("surround".to_owned())),
+                ("response", ParamValue::I32(17)),
+                ("gate", ParamValue::F32(1e30)),
+                ("target", ParamValue::I32(-4)),
+            ],
+            &[
+                ("channel", ParamValue::F32(1.0)),
+                ("response", ParamValue::Bool(true)),
+                ("gate", ParamValue::I32(-40)),
+                ("target", ParamValue::String("rock".to_owned())),
+            ],
+            &[
+                ("gate", ParamValue::F32(f32::NEG_INFINITY)),
+                ("target", ParamValue::I32(i32::MAX)),
+            ],
+            &[
+                ("gate", ParamValue::F32(-11.999_999)),
+                ("response", ParamValue::I32(-1)),
+            ],
+        ];
+        for (i, params) in bad_params.iter().enumerate() {
+            for (j, analysis) in bad_analyses.iter().enumerate() {
+                assert_eq!(
+                    filtered(state(params, *analysis)),
+                    defaults,
+                    "params {i}, analysis {j}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn good_and_old_states_pass_unchanged() {
+        // An older nice-plug saved enums by index; all values are in range.
+        let values = [
+            ("channel", ParamValue::I32(2)),
+            ("response", ParamValue::String("fast".to_owned())),
+            ("gate", ParamValue::F32(-96.0)),
+            ("target", ParamValue::I32(32)),
+        ];
+        let analysis = r#"{"version":1,"labels":["x"],"track_sums_ppm":[7],"track_num_windows":1}"#;
+        let (params, kept) = filtered(state(&values, Some(analysis)));
+        assert_eq!(kept, analysis);
+        let expected: Vec<(String, String)> = values
+            .iter()
+            .map(|(id, value)| ((*id).to_owned(), format!("{:?}", Some(value))))
+            .collect();
+        let mut params = params;
+        params.sort();
+        let mut expected = expected;
+        expected.sort();
+        assert_eq!(params, expected);
+        // Older or partial analyses are JSON of a TrackState, so they pass;
+        // the worker then rejects any that does not fit the model.
+        for old in ["{}", r#"{"version":0,"timeline":[1]}"#] {
+            assert_eq!(filtered(state(&[], Some(old))).1, old);
+        }
     }
 
     #[test]
