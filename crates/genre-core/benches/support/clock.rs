@@ -17,13 +17,17 @@ pub struct BenchClock {
 }
 
 impl BenchClock {
-    /// Reads `BENCH_CLOCK`; anything but `cpu` means wall time.
+    /// Reads `BENCH_CLOCK`; anything but `cpu` means wall time. Says which,
+    /// once per process.
     pub fn from_env() -> Self {
+        static ANNOUNCE: std::sync::Once = std::sync::Once::new();
         let cpu = std::env::var("BENCH_CLOCK").is_ok_and(|v| v == "cpu");
-        eprintln!(
-            "benchmark clock: {} (set BENCH_CLOCK=cpu or wall)",
-            if cpu { "process CPU time" } else { "wall time" }
-        );
+        ANNOUNCE.call_once(|| {
+            eprintln!(
+                "benchmark clock: {} (set BENCH_CLOCK=cpu or wall)",
+                if cpu { "process CPU time" } else { "wall time" }
+            );
+        });
         Self { cpu }
     }
 
