@@ -211,7 +211,7 @@ def main() -> int:
     print()
     agree = n - len(disagreements)
     print(f"predicted genre agrees on {agree}/{n} clips; largest probability difference "
-          f"between the pipelines on agreeing clips: {max_prob_diff:.4f}")
+          f"between the pipelines on agreeing clips: {max_prob_diff:.1e}")
     for file, py_top, cli_top in disagreements:
         print(f"  DISAGREE {file}: python {py_top}, genre-meter {cli_top}")
 
