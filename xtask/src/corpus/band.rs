@@ -729,10 +729,13 @@ pub fn band(style: BandStyle, tl: &Timeline, key: Key, rng: &mut Rng) -> Vec<Par
             };
             parts.push(drum_part(&d, tl, &mut r("drums"), 0.5));
             let hard = !matches!(style, HardRock | Punk);
+            // Gain is what tells rock from metal most plainly: overdrive
+            // for rock and punk, high-gain distortion (and a lower tuning)
+            // for metal, each with the other now and then.
             let gtr = if hard {
-                *r("g").pick(&[30, 30, 29])
+                *r("g").pick(&[30, 30, 30, 29])
             } else {
-                *r("g").pick(&[29, 30, 29])
+                *r("g").pick(&[29, 29, 29, 30])
             };
             let low = if hard {
                 *r("low").pick(&[35, 36, 38, 40, 40])
@@ -1001,22 +1004,42 @@ pub fn band(style: BandStyle, tl: &Timeline, key: Key, rng: &mut Rng) -> Vec<Par
             } else {
                 SNARE
             };
-            let verse = [
-                (kick, KICK),
-                ("....X.......X...", back),
-                ("x.x.x.x.x.x.x.x.", CHH),
-                ("..X...X...X...X.", OHH),
-            ];
-            let chorus_perc: Vec<(&str, i32)> = vec![
-                (kick, KICK),
-                ("....X.......X...", back),
-                ("..X...X...X...X.", OHH),
-                (
-                    "xoxoxoxoxoxoxoxo",
-                    if style == Philly { TAMB } else { SHAKER },
-                ),
-                ("x..x..x...x..x..", CONGA_HI),
-            ];
+            // Disco's open hi-hat on every off-beat and its hand percussion
+            // belong to disco; pop's dance beats keep closed hats.
+            let pop = matches!(style, DancePop | SynthPop);
+            let verse: Vec<(&str, i32)> = if pop {
+                vec![
+                    (kick, KICK),
+                    ("....X.......X...", back),
+                    ("x.x.x.x.x.x.x.x.", CHH),
+                ]
+            } else {
+                vec![
+                    (kick, KICK),
+                    ("....X.......X...", back),
+                    ("x.x.x.x.x.x.x.x.", CHH),
+                    ("..X...X...X...X.", OHH),
+                ]
+            };
+            let chorus_perc: Vec<(&str, i32)> = if pop {
+                vec![
+                    (kick, KICK),
+                    ("....X.......X...", back),
+                    ("xoxoxoxoxoxoxoxo", CHH),
+                    ("..............x.", OHH),
+                ]
+            } else {
+                vec![
+                    (kick, KICK),
+                    ("....X.......X...", back),
+                    ("..X...X...X...X.", OHH),
+                    (
+                        "xoxoxoxoxoxoxoxo",
+                        if style == Philly { TAMB } else { SHAKER },
+                    ),
+                    ("x..x..x...x..x..", CONGA_HI),
+                ]
+            };
             let kit: &[u8] = match style {
                 EuroDisco | SynthPop | DancePop => &[24, 25, 0],
                 _ => &[0, 8, 0, 24],
@@ -1034,7 +1057,7 @@ pub fn band(style: BandStyle, tl: &Timeline, key: Key, rng: &mut Rng) -> Vec<Par
             let (bass_progs, bass_pats): (&[u8], &[&str]) = match style {
                 FunkDisco => (&[36, 37, 33], &["R.xR..O.R.rR.O..", "R..R.O.RR..O.R.o"]),
                 EuroDisco => (&[38, 39, 81], &["RORORORORORORORO", "R.O.R.O.R.O.R.O."]),
-                DancePop => (&[38, 39, 33], &["..R...R...R...R.", "R.O.R.O.R.O.R.O."]),
+                DancePop => (&[38, 39, 33], &["..R...R...R...R.", "R..R..R.R..R..R."]),
                 SynthPop => (&[38, 39, 87], &["R.R.R.R.R.R.R.R.", "R-R-O-R-R-R-F-R-"]),
                 Philly => (&[33, 34, 32], &["R..R.O.R-.R.FO.R", "R.O.R.O.R.O.R.O."]),
                 _ => (
@@ -1062,7 +1085,8 @@ pub fn band(style: BandStyle, tl: &Timeline, key: Key, rng: &mut Rng) -> Vec<Par
             ));
             // strings: stabs in the verse, pads/swells in the chorus
             let string_progs: &[u8] = match style {
-                EuroDisco | SynthPop | DancePop => &[50, 51, 90, 89, 62, 63],
+                EuroDisco => &[50, 51, 90, 89, 62, 63],
+                SynthPop | DancePop => &[89, 88, 90, 91, 50, 95],
                 _ => &[48, 49, 50, 48],
             };
             parts.push(layer(
@@ -1125,6 +1149,27 @@ pub fn band(style: BandStyle, tl: &Timeline, key: Key, rng: &mut Rng) -> Vec<Par
                     },
                     tl,
                     &mut r("brass"),
+                    0.5,
+                ));
+            }
+            if pop {
+                // the song's chords on piano or electric piano
+                parts.push(layer(
+                    &Layer {
+                        name: "keys",
+                        channel: 5,
+                        programs: &[0, 4, 5, 1, 0],
+                        verse: &["X..X..X.X..X..X.", "X.......X.......", "X...X...X...X..."],
+                        chorus: &["X..X..X.X..X..X.", "X.X.X.X.X.X.X.X."],
+                        low: 55,
+                        vel: 82,
+                        gate: 0.8,
+                        chords: true,
+                        sections: ALL,
+                        pan: rng_pan(&mut r("p3")),
+                    },
+                    tl,
+                    &mut r("keys"),
                     0.5,
                 ));
             }

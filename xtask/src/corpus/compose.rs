@@ -66,14 +66,14 @@ fn lead_programs(label: &str) -> &'static [u8] {
 /// Probability of a sung (GM voice) layer and of a speech layer per label.
 fn vocal_rates(label: &str) -> (f64, f64, SpeechKind) {
     match label {
-        "pop" => (0.7, 0.06, SpeechKind::Rap),
-        "rock" => (0.5, 0.05, SpeechKind::Shout),
-        "country" => (0.5, 0.03, SpeechKind::Toast),
-        "blues" => (0.45, 0.03, SpeechKind::Toast),
+        "pop" => (0.85, 0.06, SpeechKind::Rap),
+        "rock" => (0.65, 0.06, SpeechKind::Shout),
+        "country" => (0.6, 0.03, SpeechKind::Toast),
+        "blues" => (0.55, 0.03, SpeechKind::Toast),
         "reggae" => (0.4, 0.35, SpeechKind::Toast),
-        "disco" => (0.45, 0.06, SpeechKind::Toast),
+        "disco" => (0.5, 0.06, SpeechKind::Toast),
         "hiphop" => (0.2, 0.88, SpeechKind::Rap),
-        "metal" => (0.2, 0.12, SpeechKind::Shout),
+        "metal" => (0.25, 0.3, SpeechKind::Shout),
         "jazz" => (0.12, 0.02, SpeechKind::Toast),
         _ => (0.1, 0.01, SpeechKind::Toast),
     }
@@ -127,14 +127,28 @@ pub fn compose(plan: &SongPlan, want_seconds: f64, dir: &Path) -> Result<Composi
             let mut sw = rng.fork("swap");
             let kit = mma::drum_kit(label, &mut sw);
             let mut map = std::collections::HashMap::new();
+            let mut roles = [None; 16];
             midi::remap_programs(&mut tracks, |ch, p| {
                 if ch == 9 {
                     kit
                 } else {
+                    roles[usize::from(ch)].get_or_insert(mma::role(p));
                     *map.entry(p)
-                        .or_insert_with(|| mma::family_swap(label, p, &mut sw))
+                        .or_insert_with(|| mma::revoice(label, p, &mut sw))
                 }
             });
+            // A groove's mix varies from song to song, and now and then one
+            // of its accompanying tracks sits out.
+            let mut mix = rng.fork("mix");
+            let mut gains: [f64; 16] = std::array::from_fn(|_| mix.range(0.7, 1.1));
+            gains[9] = 1.0;
+            let optional: Vec<usize> = (0..16)
+                .filter(|&c| roles[c].is_some_and(|r| r != mma::Role::Bass))
+                .collect();
+            if optional.len() >= 3 && mix.chance(0.3) {
+                gains[*mix.pick(&optional)] = 0.0;
+            }
+            midi::scale_velocities(&mut tracks, &gains);
             (ppq, tracks)
         }
         Engine::Band(style) => {

@@ -306,6 +306,24 @@ pub fn remap_programs(tracks: &mut [RawTrack], mut remap: impl FnMut(u8, u8) -> 
     }
 }
 
+/// Multiplies every note-on velocity of channel `c` by `gains[c]` (0 mutes
+/// the channel: its notes are removed, their note-offs stay harmless).
+pub fn scale_velocities(tracks: &mut [RawTrack], gains: &[f64; 16]) {
+    for tr in tracks {
+        tr.retain_mut(|(_, e)| {
+            if e[0] & 0xF0 != 0x90 || e.len() != 3 || e[2] == 0 {
+                return true;
+            }
+            let g = gains[usize::from(e[0] & 0x0F)];
+            if g <= 0.0 {
+                return false;
+            }
+            e[2] = (f64::from(e[2]) * g).round().clamp(1.0, 127.0) as u8;
+            true
+        });
+    }
+}
+
 /// Last tick of any event (the song's length).
 pub fn last_tick(tracks: &[RawTrack]) -> u32 {
     tracks
@@ -368,5 +386,32 @@ mod tests {
         assert_eq!(tr[0].len(), 3);
         assert_eq!(tr[0][1], (10, vec![0x90, 62, 100]));
         assert_eq!(tr[0][2], (15, vec![0x90, 62, 0]));
+    }
+
+    #[test]
+    fn velocity_scaling_mutes_and_clamps() {
+        let mut tracks = vec![vec![
+            (0, vec![0x90, 60, 100]),
+            (5, vec![0x80, 60, 0]),
+            (5, vec![0x91, 62, 100]),
+            (9, vec![0x91, 62, 0]),
+            (9, vec![0x92, 64, 120]),
+            (9, vec![0xC2, 5]),
+        ]];
+        let mut gains = [1.0; 16];
+        gains[0] = 0.5;
+        gains[1] = 0.0;
+        gains[2] = 2.0;
+        scale_velocities(&mut tracks, &gains);
+        assert_eq!(
+            tracks[0],
+            vec![
+                (0, vec![0x90, 60, 50]),
+                (5, vec![0x80, 60, 0]),
+                (9, vec![0x91, 62, 0]),
+                (9, vec![0x92, 64, 127]),
+                (9, vec![0xC2, 5]),
+            ]
+        );
     }
 }

@@ -76,37 +76,90 @@ pub fn run(src_path: &Path, out_mid: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Swaps a GM program for another of its family, so MMA's fixed instrument
-/// choices vary from song to song (a strong lesson of the first experiment).
-pub fn family_swap(label: &str, prog: u8, rng: &mut Rng) -> u8 {
-    if rng.chance(0.45) {
-        return prog;
+/// What an MMA track does in the arrangement, judged from the GM program
+/// its groove gives it (MMA's track names are not in its MIDI output).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Chords and riffs: pianos, mallets, guitars.
+    Comp,
+    /// The bass line.
+    Bass,
+    /// Sustained chords: organs, strings, choirs, pads, accordion.
+    Pad,
+    /// Lines and fills: horns, reeds, pipes, synth leads, fiddle, banjo.
+    Line,
+}
+
+/// The role of an MMA track whose groove voiced it with GM `program`.
+pub fn role(program: u8) -> Role {
+    match program {
+        32..=39 | 43 | 58 => Role::Bass,
+        16..=21 | 23 | 40..=42 | 44 | 48..=55 | 88..=95 => Role::Pad,
+        0..=15 | 24..=31 | 45..=47 | 104..=108 => Role::Comp,
+        _ => Role::Line,
     }
-    let fam: &[u8] = match prog {
-        0..=7 => match label {
-            "blues" => &[0, 1, 3, 4, 5],
-            "jazz" => &[0, 1, 4],
-            _ => &[0, 1, 2, 4, 5],
-        },
-        16..=20 => &[16, 17, 18],
-        24..=31 => match label {
-            "rock" => &[29, 30, 29, 27, 25],
-            "country" => &[25, 24, 27, 25],
-            "jazz" => &[26, 25, 24],
-            "blues" => &[26, 27, 29, 25],
-            _ => &[24, 25, 26, 27, 28],
-        },
-        32..=39 => match label {
-            "jazz" | "blues" | "country" => &[32, 33, 32],
-            _ => &[32, 33, 34, 35],
-        },
-        48..=51 => &[48, 49, 50],
-        61..=63 => &[61, 62, 63],
-        64..=67 => &[64, 65, 66, 67],
-        72..=79 => &[73, 72, 74, 75],
-        _ => return prog,
-    };
-    *rng.pick(fam)
+}
+
+/// The instruments a genre gives each role. MMA's grooves voice their
+/// tracks however their authors liked (its slow blues comps on jazz guitar
+/// under a choir, its western swing on jazz guitar and walking bass), so a
+/// genre's instruments would follow its grooves, and a model would learn the
+/// grooves. Real genres keep a recognisable band whatever the groove, so
+/// each track is re-voiced from its genre's palette for its role. The lists
+/// overlap between genres (piano, clean guitar, strings) as real bands do.
+fn palette(label: &str, role: Role) -> &'static [u8] {
+    use Role::*;
+    match (label, role) {
+        ("blues", Comp) => &[0, 1, 3, 27, 29, 26, 16, 17, 4, 27],
+        ("blues", Bass) => &[33, 32, 34],
+        ("blues", Pad) => &[16, 17, 16, 22, 48, 52],
+        ("blues", Line) => &[22, 66, 29, 27, 65, 22, 26, 56],
+        ("country", Comp) => &[25, 24, 27, 105, 3, 0, 25, 27],
+        ("country", Bass) => &[32, 33, 32],
+        ("country", Pad) => &[110, 40, 21, 48, 22, 16],
+        ("country", Line) => &[110, 105, 22, 27, 25, 40, 110],
+        ("jazz", Comp) => &[0, 26, 4, 11, 0, 26, 1],
+        ("jazz", Bass) => &[32, 32, 33],
+        ("jazz", Pad) => &[48, 49, 61, 65, 66, 16, 52],
+        ("jazz", Line) => &[66, 65, 56, 59, 57, 71, 73, 11, 64],
+        ("rock", Comp) => &[29, 27, 29, 30, 25, 0, 18, 16, 29],
+        ("rock", Bass) => &[33, 34, 34],
+        ("rock", Pad) => &[18, 16, 48, 89, 17],
+        ("rock", Line) => &[29, 30, 27, 81, 18],
+        ("metal", Comp) => &[30, 30, 29],
+        ("metal", Bass) => &[34, 33, 38],
+        ("metal", Pad) => &[48, 52, 19, 89, 49],
+        ("metal", Line) => &[30, 29, 81],
+        ("pop", Comp) => &[0, 4, 5, 25, 27, 24, 90, 88, 1],
+        ("pop", Bass) => &[33, 38, 39, 34],
+        ("pop", Pad) => &[89, 88, 48, 50, 91, 90, 52],
+        ("pop", Line) => &[80, 81, 4, 11, 73, 65, 27, 10],
+        ("disco", Comp) => &[28, 27, 7, 4, 0, 62],
+        ("disco", Bass) => &[33, 36, 37, 38],
+        ("disco", Pad) => &[48, 49, 50, 61, 62],
+        ("disco", Line) => &[61, 56, 48, 73, 62, 81],
+        ("reggae", Comp) => &[27, 28, 16, 17, 0, 4],
+        ("reggae", Bass) => &[33, 38, 34],
+        ("reggae", Pad) => &[16, 17, 61, 48],
+        ("reggae", Line) => &[16, 22, 56, 57, 66, 61],
+        ("hiphop", Comp) => &[4, 0, 5, 11, 27, 88, 80],
+        ("hiphop", Bass) => &[38, 39, 33, 38],
+        ("hiphop", Pad) => &[88, 89, 48, 52, 50, 91],
+        ("hiphop", Line) => &[80, 81, 10, 11, 4, 73, 48],
+        (_, Comp) => &[0, 46, 6, 48],
+        (_, Bass) => &[43, 32, 58],
+        (_, Pad) => &[48, 49, 52, 44],
+        (_, Line) => &[40, 68, 73, 71, 60],
+    }
+}
+
+/// Re-voices a track MMA gave GM `program`: usually an instrument of the
+/// genre's palette for the track's [`role`], sometimes MMA's own choice.
+pub fn revoice(label: &str, program: u8, rng: &mut Rng) -> u8 {
+    if rng.chance(0.25) {
+        return program;
+    }
+    *rng.pick(palette(label, role(program)))
 }
 
 /// GM drum kit (program on channel 10) typical of a label.
@@ -128,6 +181,52 @@ mod tests {
     use super::super::plan::{Engine, TEMPLATES};
     use super::super::theory::{Key, progression};
     use super::*;
+
+    #[test]
+    fn roles_follow_the_gm_families() {
+        assert_eq!(role(0), Role::Comp); // piano
+        assert_eq!(role(26), Role::Comp); // jazz guitar
+        assert_eq!(role(32), Role::Bass);
+        assert_eq!(role(58), Role::Bass); // tuba plays bass lines
+        assert_eq!(role(48), Role::Pad); // strings
+        assert_eq!(role(21), Role::Pad); // accordion
+        assert_eq!(role(66), Role::Line); // tenor sax
+        assert_eq!(role(110), Role::Line); // fiddle
+        assert_eq!(role(105), Role::Comp); // banjo
+    }
+
+    #[test]
+    fn revoicing_keeps_the_role_and_uses_the_genre_palette() {
+        let mut rng = Rng::new(3);
+        for label in super::super::plan::LABELS {
+            for program in 0..128u8 {
+                let r = role(program);
+                let list = palette(label, r);
+                assert!(list.iter().all(|&p| p < 128), "{label} {r:?}");
+                // bass stays bass, and everything else stays pitched
+                assert!(
+                    list.iter()
+                        .all(|&p| (role(p) == Role::Bass) == (r == Role::Bass))
+                );
+                let mut kept = 0;
+                for _ in 0..200 {
+                    let p = revoice(label, program, &mut rng);
+                    assert!(
+                        p == program || list.contains(&p),
+                        "{label}: {program} → {p}"
+                    );
+                    kept += usize::from(p == program && !list.contains(&program));
+                }
+                // MMA's own voice survives about a quarter of the time
+                if !list.contains(&program) {
+                    assert!(
+                        (25..=80).contains(&kept),
+                        "{label} {program}: kept {kept}/200"
+                    );
+                }
+            }
+        }
+    }
 
     /// Needs the `mma` tool: `cargo test -p xtask -- --ignored`.
     #[test]
