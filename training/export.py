@@ -3,9 +3,9 @@
 The exported graph takes NORMALISED log-mel (`(x - mean) / std` with the card's
 scalars) as `mel` `[N, 1, n_mels, window_frames]` and returns `logits`
 `[N, num_labels]`, batch dimension named "N". The TorchScript exporter
-(`dynamo=False`) at opset 17 emits only plain ops (Conv, MaxPool,
-BatchNormalization, Relu, GlobalAveragePool, Flatten, Gemm), all of which
-tract runs.
+(`dynamo=False`) at opset 17 emits only plain ops (ReduceMean, Sub, Conv,
+BatchNormalization, Relu, AveragePool or MaxPool, GlobalAveragePool, Flatten,
+Gemm), all of which tract runs.
 
 The golden files let the Rust side assert it runs the same network: raw dB
 windows (before normalisation, so the Rust test also exercises the card's
@@ -26,8 +26,8 @@ OUTPUT_NAME = "logits"
 GOLDEN_TOLERANCE = 1e-4
 MAX_ONNX_BYTES = 2 * 1024 * 1024
 #: Ops tract runs without surprises; anything else is reported loudly.
-PLAIN_OPS = {"Conv", "BatchNormalization", "Relu", "MaxPool", "GlobalAveragePool", "ReduceMean",
-             "Flatten", "Reshape", "Gemm", "MatMul", "Add"}
+PLAIN_OPS = {"Conv", "BatchNormalization", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean",
+             "Flatten", "Reshape", "Gemm", "MatMul", "Add", "Sub"}
 
 
 class ExportError(RuntimeError):

@@ -36,7 +36,8 @@ from data import TRAIN_SPLIT, VAL_SPLIT, FeatureDir, WindowSplit, normalization_
 from export import (INPUT_NAME, OUTPUT_NAME, export_onnx, onnx_io_shapes, pick_golden_rows,
                     verify_golden, write_golden)
 from metrics import split_metrics
-from model import DEFAULT_CHANNELS, DEFAULT_DROPOUT, DEFAULT_POOLS, GenreCnn, num_parameters
+from model import (DEFAULT_CHANNELS, DEFAULT_DROPOUT, DEFAULT_POOL_KIND, DEFAULT_POOLS, POOL_KINDS, GenreCnn,
+                   num_parameters)
 from plots import plot_confusions, plot_history
 
 CARD_FORMAT_VERSION = 1
@@ -57,7 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--weight-decay", type=float, default=1e-4, help="Adam L2 penalty")
     p.add_argument("--lr-patience", type=int, default=3, help="epochs without val improvement before halving lr")
     p.add_argument("--channels", default=",".join(map(str, DEFAULT_CHANNELS[1:])), help="conv block widths")
-    p.add_argument("--pools", default=",".join(map(str, DEFAULT_POOLS)), help="max-pool size after each conv block")
+    p.add_argument("--pools", default=",".join(map(str, DEFAULT_POOLS)), help="pool size after each conv block")
+    p.add_argument("--pool-kind", choices=sorted(POOL_KINDS), default=DEFAULT_POOL_KIND,
+                   help="average or max pooling after each conv block")
     p.add_argument("--dropout", type=float, default=DEFAULT_DROPOUT)
     p.add_argument("--gain-db", type=float, default=10.0, help="random gain range ±dB (0 disables)")
     p.add_argument("--freq-masks", type=int, default=2, help="SpecAugment frequency masks per window")
@@ -211,13 +214,14 @@ def train(args: argparse.Namespace) -> dict:
 
     channels = (1, *(int(c) for c in args.channels.split(",")))
     pools = tuple(int(p) for p in args.pools.split(","))
-    model = GenreCnn(len(fd.labels), channels, args.dropout, pools)
+    model = GenreCnn(len(fd.labels), channels, args.dropout, pools, args.pool_kind)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
                                                            patience=args.lr_patience)
     loss_fn = nn.CrossEntropyLoss()
     augment = Augmenter(args, mean, std, gen)
-    print(f"model: channels {channels[1:]}, pools {pools}, {num_parameters(model):,} parameters", flush=True)
+    print(f"model: channels {channels[1:]}, {args.pool_kind} pools {pools}, {num_parameters(model):,} parameters",
+          flush=True)
 
     budget_s = args.max_minutes * 60.0
     loop_start_s = time.monotonic()
@@ -340,7 +344,7 @@ def train(args: argparse.Namespace) -> dict:
             "optimizer": (f"Adam lr {args.lr:g} (halved after {args.lr_patience} epochs without val "
                           f"improvement), weight decay {args.weight_decay:g}, batch {args.batch_size}; "
                           f"early stopping on val window accuracy, patience {args.patience}; "
-                          f"stopped because {stop_reason}; CNN channels {list(channels[1:])}, pools {list(pools)}, "
+                          f"stopped because {stop_reason}; CNN channels {list(channels[1:])}, {args.pool_kind} pools {list(pools)}, "
                           f"dropout {args.dropout:g}, {num_parameters(model)} parameters"),
             "loss": "categorical cross-entropy",
             "augmentation": augment.describe(),
