@@ -8,6 +8,10 @@
 //! of audio), so elem/s ÷ 22 050 is "× real time"; for `classifier` they
 //! are windows (`batch_16` hands 16 windows to one call; the classifier runs
 //! them one at a time, its fastest way, see `model.rs`).
+//!
+//! The classifier and end-to-end benches use the shipped model, or the card
+//! (or ONNX file) named by `GENRE_METER_BENCH_MODEL`, to time a candidate
+//! network before it replaces the shipped one.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -75,8 +79,19 @@ fn resample(c: &mut Criterion<BenchClock>) {
     group.finish();
 }
 
+/// The model the classifier and end-to-end benches run (see the module doc).
+fn bench_model() -> Classifier {
+    match std::env::var_os("GENRE_METER_BENCH_MODEL") {
+        Some(path) => {
+            eprintln!("model: {}", Path::new(&path).display());
+            Classifier::load(Path::new(&path)).expect("GENRE_METER_BENCH_MODEL")
+        }
+        None => Classifier::shipped().expect("the shipped model"),
+    }
+}
+
 fn classifier(c: &mut Criterion<BenchClock>) {
-    let model = Classifier::shipped().expect("the shipped model");
+    let model = bench_model();
     let spec = &model.card().features;
     let (window_db, frames) = MelSpectrogram::compute(spec, &signal(4 * MODEL_RATE_HZ)).unwrap();
     // Re-cut to exactly one window (band-major, window_frames columns).
@@ -95,30 +110,38 @@ fn classifier(c: &mut Criterion<BenchClock>) {
 }
 
 fn end_to_end(c: &mut Criterion<BenchClock>) {
-    let model = Classifier::shipped().expect("the shipped model");
+    let model = bench_model();
     let dir = std::env::temp_dir().join(format!("genre-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("clip.wav");
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 44_100,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
-    for s in signal(30 * 44_100) {
-        let v = (s * 20_000.0) as i16;
-        w.write_sample(v).unwrap();
-        w.write_sample(v).unwrap();
-    }
-    w.finalize().unwrap();
     let config = AnalyzerConfig::for_spec(&model.card().features);
     let mut group = c.benchmark_group("end_to_end");
     group.sample_size(20);
     group.throughput(Throughput::Elements(30 * MODEL_RATE_HZ as u64));
-    group.bench_function("wav_30s_44k1_stereo", |b| {
-        b.iter(|| black_box(classify_file(Path::new(&path), &model, config, false).unwrap()))
-    });
+    // A CD-rate stereo file (decode, downmix and resampling included) and a
+    // file in GTZAN's format (22.05 kHz mono: no resampling).
+    for (name, sample_rate, channels) in [
+        ("wav_30s_44k1_stereo", 44_100, 2),
+        ("wav_30s_22k05_mono", MODEL_RATE_HZ as u32, 1),
+    ] {
+        let path = dir.join(format!("{name}.wav"));
+        let spec = hound::WavSpec {
+            channels,
+            sample_rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&path, spec).unwrap();
+        for s in signal(30 * sample_rate as usize) {
+            let v = (s * 20_000.0) as i16;
+            for _ in 0..channels {
+                w.write_sample(v).unwrap();
+            }
+        }
+        w.finalize().unwrap();
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(classify_file(Path::new(&path), &model, config, false).unwrap()))
+        });
+    }
     group.finish();
     std::fs::remove_dir_all(dir).ok();
 }
