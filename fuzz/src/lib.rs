@@ -13,7 +13,9 @@
 //! includes this file), so it may only use `genre-core` and `std`.
 //!
 //! Cost per input decides how much the fuzzer explores, and libFuzzer's coverage
-//! instrumentation makes number crunching ~10× slower. So the libFuzzer target spends its
+//! instrumentation makes number crunching several times slower. So the fuzz build instruments
+//! in full only Symphonia (`rustc-wrapper.sh`: comparison tracing off in genre-core and this
+//! crate, no instrumentation in rustfft, rubato, tract, …), and the target spends its
 //! time where bytes steer the code: container and codec parsing, the sample conversion, the
 //! resampler and mel set-up for each rate, the window assembly. Analyzers are built once per
 //! sample rate and [`reset`](Analyzer::reset) between inputs (the mel and resampler tests
@@ -62,9 +64,11 @@ pub enum Cnn {
     WhenSelected,
 }
 
-/// Audio after this many milliseconds (at the file's rate) is not decoded: one full 3 s
-/// window and the next reach every analyzer branch, and the time is better spent on new
-/// inputs.
+/// Audio after this many milliseconds (at the file's rate) is not decoded (the packet that
+/// crosses it is kept): enough for the first full window (130 frames, 3.09 s at the model
+/// rate) and 17 frames of the next hop, which reaches every branch of the window assembly.
+/// The second window, 1.5 s later, would take the same branches, and that time is better
+/// spent on new inputs.
 pub const MAX_DECODED_MS: u32 = 3_500;
 
 /// Analyzers kept for reuse; more distinct rates than this and the cache starts over.

@@ -437,6 +437,38 @@ fn non_finite_float_samples_become_zero() {
     assert_eq!(decoder.non_finite_samples(), 300);
 }
 
+/// Float files may hold ±f32::MAX in every channel; their mean is finite (the fuzzer found
+/// 9 channels of such samples summing to -inf in an f32 accumulator). Mono, stereo and the
+/// many-channel path each keep it.
+#[test]
+fn the_largest_float_samples_downmix_to_a_finite_mean() {
+    for channels in [1u16, 2, 3, 9] {
+        let mut cursor = std::io::Cursor::new(Vec::new());
+        let spec = hound::WavSpec {
+            channels,
+            sample_rate: 22_050,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        let mut writer = hound::WavWriter::new(&mut cursor, spec).expect("wav writer");
+        for frame in 0..300 {
+            let x = if frame % 2 == 0 { f32::MAX } else { -f32::MAX };
+            for _ in 0..channels {
+                writer.write_sample(x).expect("write sample");
+            }
+        }
+        writer.finalize().expect("finalize wav");
+        let mut decoder =
+            Decoder::from_bytes(cursor.into_inner(), Some("wav"), "max.wav").expect("opens");
+        let samples = decode_all(&mut decoder).expect("decodes");
+        assert_eq!(samples.len(), 300, "{channels} channels");
+        for (frame, &x) in samples.iter().enumerate() {
+            let expected = if frame % 2 == 0 { f32::MAX } else { -f32::MAX };
+            assert_eq!(x, expected, "{channels} channels, frame {frame}");
+        }
+    }
+}
+
 /// Cut and corrupted versions of every fixture must give `Ok` or an `Err`, never a panic
 /// (Symphonia panics on some malformed input; the decoder must contain that).
 #[test]

@@ -143,6 +143,21 @@ fn seeds_pass_the_fuzz_properties() {
     decode_and_analyze(&[1; 64]);
 }
 
+/// Inputs on which libFuzzer once found a property broken (`tests/fixtures/fuzz/`, each
+/// file exactly as the target reads it, selector byte first), so they stay fixed.
+#[test]
+fn past_fuzzer_findings_pass_the_fuzz_properties() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
+    let mut num_inputs = 0;
+    for entry in std::fs::read_dir(&dir).expect("read the findings folder") {
+        let path = entry.expect("folder entry").path();
+        let data = std::fs::read(&path).expect("read finding");
+        fuzz_body::decode_and_analyze(&data, Cnn::Never);
+        num_inputs += 1;
+    }
+    assert!(num_inputs >= 2, "findings missing from {}", dir.display());
+}
+
 #[test]
 fn mutated_seeds_pass_the_fuzz_properties() {
     let full = std::env::var_os("GENRE_METER_FULL").is_some_and(|v| v == "1");
