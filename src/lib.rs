@@ -20,12 +20,15 @@ pub mod worker;
 
 use editor::{DEFAULT_HEIGHT, DEFAULT_WIDTH, GenreMeterEditor};
 use params::GenreMeterParams;
-use shared::{NO_STREAM_RESET, Shared};
+use shared::Shared;
 use tap::Tap;
 use worker::{Snapshot, Worker, WorkerContext};
 
 /// Seconds of host audio the tap ring holds (on top of one maximum block).
 pub const RING_CAPACITY_S: f32 = 4.0;
+/// Host resets the worker may have yet to act on; more within one of its
+/// rounds (25 ms) and the latest are not marked.
+pub const MAX_PENDING_RESETS: usize = 64;
 
 /// The plugin instance.
 pub struct GenreMeter {
@@ -39,6 +42,11 @@ pub struct GenreMeter {
     repaint: RepaintNotifier,
     /// The audio-thread side of the ring; created in `activate()`.
     tap: Option<Tap>,
+    /// Where the host's `reset()` calls (transport discontinuities) fell in
+    /// the tap stream, as [`Tap::num_written`] at that moment, in order; the
+    /// worker analyses the ring up to each, then restarts the analysis stream
+    /// there (keeping the track so far). Created in `activate()`.
+    resets: Option<rtrb::Producer<u64>>,
     /// The analysis thread; started in `activate()`, joined in `deactivate()`.
     worker: Option<Worker>,
     /// Publishing side of the snapshot buffer while no worker holds it.
@@ -59,6 +67,7 @@ impl Default for GenreMeter {
             ),
             repaint: RepaintNotifier::new(),
             tap: None,
+            resets: None,
             worker: None,
             snapshot_input: Some(snapshot_input),
             snapshot_output: Some(snapshot_output),
@@ -135,16 +144,16 @@ impl Plugin for GenreMeter {
         let host_rate_hz = buffer_config.sample_rate;
         let capacity = (host_rate_hz.max(1.0) * RING_CAPACITY_S).ceil() as usize
             + buffer_config.max_buffer_size as usize;
-        let (producer, consumer) = rtrb::RingBuffer::new(capacity);
+        let (producer, consumer) = tap::ring(capacity);
         self.tap = Some(Tap::new(producer));
+        let (reset_producer, reset_consumer) = rtrb::RingBuffer::new(MAX_PENDING_RESETS);
+        self.resets = Some(reset_producer);
         self.shared.num_dropped_samples.store(0, Ordering::Relaxed);
-        self.shared
-            .stream_reset_at
-            .store(NO_STREAM_RESET, Ordering::Relaxed);
 
         if let Some(snapshot_input) = self.snapshot_input.take() {
             let context = WorkerContext {
                 consumer,
+                resets: reset_consumer,
                 params: Arc::clone(&self.params),
                 shared: Arc::clone(&self.shared),
                 snapshot_input,
@@ -163,11 +172,11 @@ impl Plugin for GenreMeter {
 
     fn reset(&mut self) {
         // Runs on the audio thread: only tell the worker where the stream
-        // restarts. The samples before this point are already in the ring.
-        if let Some(tap) = self.tap.as_ref() {
-            self.shared
-                .stream_reset_at
-                .store(tap.num_written(), Ordering::Release);
+        // restarts (a wait-free push). The samples before this point are
+        // already in the ring; those after it follow the push.
+        if let (Some(tap), Some(resets)) = (self.tap.as_ref(), self.resets.as_mut()) {
+            // Full only if the worker missed 64 resets in a row: drop this one.
+            let _ = resets.push(tap.num_written());
         }
     }
 
@@ -191,6 +200,7 @@ impl Plugin for GenreMeter {
     fn deactivate(&mut self) {
         self.stop_worker();
         self.tap = None;
+        self.resets = None;
     }
 }
 

@@ -8,9 +8,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use atomic_float::AtomicF32;
 
-/// [`Shared::stream_reset_at`] when no stream reset is pending.
-pub const NO_STREAM_RESET: u64 = u64::MAX;
-
 /// See the module docs.
 #[derive(Debug)]
 pub struct Shared {
@@ -23,12 +20,6 @@ pub struct Shared {
     /// Set by the editor's Reset button; taken by the worker, which clears
     /// the track-so-far, the timeline and the "now" estimate.
     pub reset_requested: AtomicBool,
-    /// Where the host's last `reset()` (a transport discontinuity) fell in the
-    /// tap stream: the tap's sample count ([`crate::tap::Tap::num_written`])
-    /// at that moment, or [`NO_STREAM_RESET`]. Set on the audio thread; the
-    /// worker analyses the ring up to that position, then restarts the
-    /// analysis stream (keeping the track so far) and takes the request.
-    pub stream_reset_at: AtomicU64,
     /// Windows classified since the plugin was created; incremented by the worker.
     pub num_inferences: AtomicU64,
     /// Windows skipped as silent since the plugin was created; incremented by the worker.
@@ -41,7 +32,6 @@ impl Default for Shared {
             peak_level: AtomicF32::new(0.0),
             num_dropped_samples: AtomicU64::new(0),
             reset_requested: AtomicBool::new(false),
-            stream_reset_at: AtomicU64::new(NO_STREAM_RESET),
             num_inferences: AtomicU64::new(0),
             num_silent_windows: AtomicU64::new(0),
         }

@@ -13,7 +13,7 @@
 //! `deactivate()` or when the plugin is dropped; before it exits it analyses
 //! whatever is still in the ring, so nothing that reached the ring is lost.
 //! A host `reset()` restarts the analysis stream exactly at the ring position
-//! where it happened (see [`Shared::stream_reset_at`]), however far behind the
+//! where it happened (see [`WorkerContext::resets`]), however far behind the
 //! worker is. The model is loaded once per process and shared by every instance.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,7 +30,7 @@ use nice_plug_egui::RepaintNotifier;
 use crate::params::{
     GenreMeterParams, MAX_TIMELINE_ENTRIES, MODEL_LABELS, TRACK_STATE_VERSION, TrackState,
 };
-use crate::shared::{NO_STREAM_RESET, Shared};
+use crate::shared::Shared;
 
 mod timeline;
 
@@ -203,7 +203,7 @@ impl AnalysisCore {
             num_silent_windows,
         } = self;
         let mut num_windows = 0;
-        // The analyzer silences NaN/Inf and clamps absurd values itself.
+        // The analyzer replaces NaN/Inf (holding the last good sample) and clamps absurd values.
         analyzer.push(samples, |window| {
             num_windows += 1;
             *last_window_silent = Some(window.silent);
@@ -359,6 +359,9 @@ fn copy_labels(out: &mut Vec<String>, labels: &[String]) {
 pub struct WorkerContext {
     /// Consumer half of the tap ring.
     pub consumer: rtrb::Consumer<f32>,
+    /// The host's resets, in order, as tap positions (samples written to the
+    /// ring before each): the analysis stream restarts at each.
+    pub resets: rtrb::Consumer<u64>,
     /// Gate, response, and the persisted analysis.
     pub params: Arc<GenreMeterParams>,
     /// Flags and counters shared with the tap and the editor.
@@ -421,6 +424,7 @@ impl Drop for Worker {
 fn run(context: WorkerContext, stop: &AtomicBool) -> triple_buffer::Input<Snapshot> {
     let WorkerContext {
         mut consumer,
+        mut resets,
         params,
         shared,
         mut snapshot_input,
@@ -438,6 +442,7 @@ fn run(context: WorkerContext, stop: &AtomicBool) -> triple_buffer::Input<Snapsh
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         analyse(
             &mut consumer,
+            &mut resets,
             &params,
             &shared,
             &mut publisher,
@@ -470,6 +475,7 @@ fn idle(
 /// Loads the model, then analyses the ring until stopped.
 fn analyse(
     consumer: &mut rtrb::Consumer<f32>,
+    resets: &mut rtrb::Consumer<u64>,
     params: &GenreMeterParams,
     shared: &Shared,
     publisher: &mut Publisher<'_>,
@@ -529,20 +535,14 @@ fn analyse(
         let silent_before = core.num_silent_windows();
         let mut num_windows = 0;
         loop {
-            // Analyse up to a pending reset's position, restart there, go on.
-            // Look at the ring before the reset position: the tap raises a
-            // reset before it writes what follows it, so a reset raised before
-            // any sample seen here is seen too.
+            // Analyse up to the next reset's position, restart there, go on.
+            // Look at the ring before the resets: the audio thread pushes a
+            // reset before the tap writes what follows it, so a reset raised
+            // before any sample seen here is seen too.
             let num_available = consumer.slots() as u64;
-            let reset_at = shared.stream_reset_at.load(Ordering::Acquire);
+            let reset_at = resets.peek().copied().unwrap_or(u64::MAX);
             if num_read >= reset_at {
-                // Only the request just seen; a newer one is handled next round.
-                let _ = shared.stream_reset_at.compare_exchange(
-                    reset_at,
-                    NO_STREAM_RESET,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                );
+                let _ = resets.pop();
                 core.restart_stream();
                 changed = true;
                 continue;
@@ -797,26 +797,28 @@ mod tests {
         assert!(core.now().iter().all(|p| p.is_finite()));
     }
 
-    /// Runs a worker thread over a ring already holding `before` and
-    /// `after`, written by the tap with a host reset between them if
-    /// `reset`; returns the windows it analysed (silent ones included).
-    fn windows_through_worker(before: &[f32], after: &[f32], reset: bool) -> u64 {
-        let (producer, consumer) = rtrb::RingBuffer::new(before.len() + after.len());
+    /// Runs a worker thread over a ring already holding `segments`, written
+    /// by the tap with a host reset between each two; returns the windows it
+    /// analysed (silent ones included).
+    fn windows_through_worker(segments: &[&[f32]]) -> u64 {
+        let len = segments.iter().map(|s| s.len()).sum();
+        let (producer, consumer) = rtrb::RingBuffer::new(len);
+        let (mut reset_producer, resets) = rtrb::RingBuffer::new(crate::MAX_PENDING_RESETS);
         let mut tap = crate::tap::Tap::new(producer);
         let shared = Arc::new(Shared::default());
         let mode = crate::params::ChannelMode::Left;
-        tap.process(&[&mut before.to_vec()], mode, &shared);
-        if reset {
-            // What `GenreMeter::reset` does.
-            shared
-                .stream_reset_at
-                .store(tap.num_written(), Ordering::Release);
+        for (i, segment) in segments.iter().enumerate() {
+            if i > 0 {
+                // What `GenreMeter::reset` does.
+                reset_producer.push(tap.num_written()).unwrap();
+            }
+            tap.process(&[&mut segment.to_vec()], mode, &shared);
         }
-        tap.process(&[&mut after.to_vec()], mode, &shared);
         let params = Arc::new(GenreMeterParams::default());
         let (snapshot_input, _snapshot_output) = triple_buffer::triple_buffer(&Snapshot::default());
         let context = WorkerContext {
             consumer,
+            resets,
             params: Arc::clone(&params),
             shared,
             snapshot_input,
@@ -858,8 +860,36 @@ mod tests {
         let separate = windows_of(&classifier, before.len()) + windows_of(&classifier, after.len());
         let joined = windows_of(&classifier, before.len() + after.len());
         assert_ne!(separate, joined, "the lengths must tell the two apart");
-        assert_eq!(windows_through_worker(&before, &after, true), separate);
-        assert_eq!(windows_through_worker(&before, &after, false), joined);
+        assert_eq!(windows_through_worker(&[&before, &after]), separate);
+        assert_eq!(
+            windows_through_worker(&[&[&before[..], &after[..]].concat()]),
+            joined
+        );
+    }
+
+    /// Several resets before the worker looks: each restarts the stream at
+    /// its own position (a single "last reset" slot kept only the latest).
+    #[test]
+    fn resets_in_quick_succession_each_restart_the_stream() {
+        let Some(classifier) = model() else { return };
+        let lengths = [
+            RATE_HZ as usize * 9 / 2,
+            RATE_HZ as usize * 7 / 2,
+            RATE_HZ as usize * 11 / 2,
+        ];
+        let segments: Vec<Vec<f32>> = lengths.iter().map(|&n| vec![0.0; n]).collect();
+        let refs: Vec<&[f32]> = segments.iter().map(Vec::as_slice).collect();
+        let separate: u64 = lengths.iter().map(|&n| windows_of(&classifier, n)).sum();
+        let last_only =
+            windows_of(&classifier, lengths[0] + lengths[1]) + windows_of(&classifier, lengths[2]);
+        assert_ne!(separate, last_only, "the lengths must tell the two apart");
+        assert_eq!(windows_through_worker(&refs), separate);
+        // A reset with no audio since the previous one changes nothing.
+        let empty: &[f32] = &[];
+        assert_eq!(
+            windows_through_worker(&[refs[0], empty, refs[1], refs[2]]),
+            separate
+        );
     }
 
     #[test]
