@@ -5,9 +5,9 @@
 //! channel mode, pushes the samples into a wait-free SPSC ring for the worker
 //! and raises the shared peak level. When the ring is full the rest of the
 //! buffer is dropped and counted; the tap never waits. Nothing here touches
-//! the heap, waits or calls the OS: the ring is created by the plugin in
+//! the heap, waits or calls the OS: the ring is created by [`ring`] in
 //! `activate()` and only handed over here. Its tests live in `tests/tap.rs`
-//! so this file holds nothing but audio-thread code.
+//! so this file holds nothing but audio-thread code and that constructor.
 
 use std::f32::consts::FRAC_1_SQRT_2;
 use std::mem::MaybeUninit;
@@ -15,6 +15,23 @@ use std::sync::atomic::Ordering;
 
 use crate::params::ChannelMode;
 use crate::shared::Shared;
+
+/// Creates the tap's ring with room for `capacity` samples, every page of it
+/// already written once. Runs in `activate()`, off the audio thread.
+///
+/// A fresh allocation is only reserved address space: without this, the tap's
+/// first pass through the ring (the first few seconds after activation) would
+/// take a page fault in the kernel every 1 024 samples on the audio thread.
+pub fn ring(capacity: usize) -> (rtrb::Producer<f32>, rtrb::Consumer<f32>) {
+    let (mut producer, mut consumer) = rtrb::RingBuffer::new(capacity);
+    if let Ok(chunk) = producer.write_chunk_uninit(capacity) {
+        chunk.fill_from_iter(std::iter::repeat(0.0));
+    }
+    if let Ok(chunk) = consumer.read_chunk(capacity) {
+        chunk.commit_all();
+    }
+    (producer, consumer)
+}
 
 /// The producer side of the tap ring.
 pub struct Tap {
