@@ -54,6 +54,29 @@ fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 
+/// The README shows what `genre-meter classify examples/` prints; it must stay true when
+/// the model or the pipeline changes.
+#[test]
+fn readme_shows_what_classify_prints_for_the_examples() {
+    let output = Command::cargo_bin("genre-meter")
+        .unwrap()
+        .current_dir(repo_root())
+        .env_remove("GENRE_METER_MODEL")
+        .args(["classify", "examples/"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let printed = stdout(&output);
+    assert_eq!(printed.lines().count(), 2, "{printed}");
+    for line in printed.lines() {
+        assert!(
+            readme.lines().any(|l| l == line),
+            "README.md does not show this line of `genre-meter classify examples/`:\n{line}"
+        );
+    }
+}
+
 fn write_wav(path: &Path, rate_hz: u32, channels: u16, samples: &[f32]) {
     let spec = hound::WavSpec {
         channels,
