@@ -241,21 +241,6 @@ pub static TEMPLATES: &[Template] = &[
         ),
     ),
     t(
-        "jumpblues",
-        "blues",
-        false,
-        (132.0, 184.0),
-        true,
-        mma!(
-            "BluesIntro",
-            ["BluesTriple", "SlowBluesWalk4", "Blues1", "BoggieWoggie1"],
-            "",
-            "BluesEnd",
-            4,
-            P::Blues12
-        ),
-    ),
-    t(
         "fastblues",
         "blues",
         true,
@@ -727,41 +712,6 @@ pub static TEMPLATES: &[Template] = &[
         ),
     ),
     t(
-        "folkyjazz",
-        "jazz",
-        false,
-        (84.0, 140.0),
-        true,
-        mma!(
-            "FolkyJazzGuitarIntro",
-            [
-                "FolkyJazzGuitar",
-                "FolkyJazzGuitarPlus",
-                "FolkyJazzPiano",
-                "FolkyJazzGuitarSus"
-            ],
-            "",
-            "FolkyJazzGuitarEnd",
-            4,
-            P::Jazz
-        ),
-    ),
-    t(
-        "gypsyjazz",
-        "jazz",
-        false,
-        (150.0, 230.0),
-        true,
-        mma!(
-            "GypsyJazzIntro",
-            ["GypsyJazz", "GypsyJazzGuitar", "GypsyJazzFiddle"],
-            "",
-            "GypsyJazzEnd",
-            4,
-            P::Jazz
-        ),
-    ),
-    t(
         "jazzguitar",
         "jazz",
         true,
@@ -1201,21 +1151,6 @@ pub static TEMPLATES: &[Template] = &[
         ),
     ),
     t(
-        "bubblerock",
-        "rock",
-        false,
-        (110.0, 150.0),
-        false,
-        mma!(
-            "BubbleRockIntro",
-            ["BubbleRock", "BubbleRockPlus", "BubbleRockSus"],
-            "BubbleRockFill",
-            "BubbleRockEnd",
-            4,
-            P::Rock
-        ),
-    ),
-    t(
         "rockballad",
         "rock",
         false,
@@ -1234,7 +1169,7 @@ pub static TEMPLATES: &[Template] = &[
         "hardrock",
         "rock",
         false,
-        (100.0, 172.0),
+        (100.0, 150.0),
         false,
         Engine::Band(B::HardRock),
     ),
