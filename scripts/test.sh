@@ -12,8 +12,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf '\n==> %s\n' "$*"; }
 
 # Build deps of the plugin (the standalone needs ALSA and JACK headers; X11/GL
-# are loaded at run time and only needed for the screenshot).
-PACKAGES=(gcc libc6-dev pkg-config libasound2-dev libjack-jackd2-dev)
+# are loaded at run time and only needed for the screenshot), and Python for
+# the tests of the scripts (standard library only).
+PACKAGES=(gcc libc6-dev pkg-config libasound2-dev libjack-jackd2-dev python3)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -38,6 +39,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 say "tests (core, CLI, corpus generator, plugin with a real CLAP host)"
 cargo test --workspace --locked
+
+say "tests of the scripts (scripts/test_*.py)"
+python3 -m unittest discover -s scripts -p 'test_*.py'
 
 # nice-plug's allocation trap aborts the host process when process() touches
 # the heap, so it runs as a step of its own (debug build, feature alloc-check).
