@@ -24,35 +24,40 @@ import string
 import sys
 
 
+def read_manifest(corpus: str) -> tuple[list[str], list[dict[str, str]]]:
+    manifest = os.path.join(corpus, "manifest.csv")
+    if not os.path.isfile(manifest):
+        sys.exit(f"{manifest}: not found (make it with `cargo xtask corpus --out {corpus} ...`)")
+    with open(manifest, newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
 def main() -> None:
     if len(sys.argv) < 3 or sys.argv[1] in ("-h", "--help"):
         sys.exit(__doc__)
     out, corpora = sys.argv[1], sys.argv[2:]
     if len(corpora) > len(string.ascii_lowercase):
         sys.exit(f"at most {len(string.ascii_lowercase)} corpora")
-    os.makedirs(out, exist_ok=True)
-    rows, fields = [], None
-    for i, corpus in enumerate(corpora):
+    # Every manifest is read and checked before OUT is touched, so a refused
+    # merge leaves an earlier one as it was.
+    manifests = [read_manifest(corpus) for corpus in corpora]
+    fields = manifests[0][0]
+    rows = []
+    for i, (corpus, (columns, corpus_rows)) in enumerate(zip(corpora, manifests)):
+        if columns != fields:
+            sys.exit(f"{os.path.join(corpus, 'manifest.csv')}: columns {columns} differ from {fields}")
         name = string.ascii_lowercase[i]
-        manifest = os.path.join(corpus, "manifest.csv")
-        if not os.path.isfile(manifest):
-            sys.exit(f"{manifest}: not found (make it with `cargo xtask corpus --out {corpus} ...`)")
-        link = os.path.join(out, name)
+        for row in corpus_rows:
+            if i == 0 or row["split"] in ("train", "val"):
+                rows.append({**row, "file": f"{name}/{row['file']}", "group": f"{name}-{row['group']}"})
+
+    os.makedirs(out, exist_ok=True)
+    for i, corpus in enumerate(corpora):
+        link = os.path.join(out, string.ascii_lowercase[i])
         if os.path.lexists(link):
             os.remove(link)
         os.symlink(os.path.abspath(corpus), link)
-        with open(manifest, newline="") as f:
-            reader = csv.DictReader(f)
-            if fields is None:
-                fields = reader.fieldnames
-            elif reader.fieldnames != fields:
-                sys.exit(f"{manifest}: columns {reader.fieldnames} differ from {fields}")
-            for row in reader:
-                if i > 0 and row["split"] not in ("train", "val"):
-                    continue
-                row["file"] = f"{name}/{row['file']}"
-                row["group"] = f"{name}-{row['group']}"
-                rows.append(row)
     with open(os.path.join(out, "manifest.csv"), "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
