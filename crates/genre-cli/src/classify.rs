@@ -260,11 +260,7 @@ fn write_estimate(
 ) -> Result<()> {
     let file = estimate.path.display().to_string();
     let stats = &estimate.stats;
-    let status = if estimate.probabilities.is_some() {
-        "ok"
-    } else {
-        "silent"
-    };
+    let status = estimate.status().as_str();
     match format {
         Format::Text => {
             match &estimate.probabilities {
@@ -330,11 +326,7 @@ fn write_estimate(
                         format!("{:.1}", w.level_db),
                     ];
                     fields.extend(csv_probability_fields(
-                        if w.probabilities.is_some() {
-                            "ok"
-                        } else {
-                            "silent"
-                        },
+                        w.verdict.status.as_str(),
                         labels,
                         w.probabilities.as_deref(),
                     ));

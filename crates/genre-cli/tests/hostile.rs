@@ -345,7 +345,11 @@ fn a_hostile_folder_gives_each_file_its_documented_outcome() {
         let context = format!("{name}: {record}\n{}", lines.join("\n"));
         match *outcome {
             Outcome::Ok(warnings) => {
-                assert_eq!(record["status"], "ok", "{context}");
+                // A genre, confidently or as a guess (a 0.1 s file is a guess).
+                assert!(
+                    record["status"] == "ok" || record["status"] == "uncertain",
+                    "{context}"
+                );
                 assert!(record["top"].is_string(), "{context}");
                 let sum: f64 = record["probabilities"]
                     .as_object()

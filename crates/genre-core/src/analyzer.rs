@@ -5,7 +5,13 @@
 //! resamples to the model rate, computes mel frames and, every `hop_frames`
 //! frames once a full window exists, hands a window of the last
 //! `window_frames` frames to the caller together with its level. Windows
-//! below the gate level are marked silent so callers skip inference.
+//! below the gate level are marked silent so callers skip inference, and so
+//! are windows that are only partly music: more than
+//! [`MAX_EDGE_SILENCE_FRACTION`] of their frames at the start or the end are
+//! below the gate (a window straddling the start or the end of the music,
+//! the plugin's transport starting or stopping). They would be classified
+//! on a picture the model never saw in training; gaps inside a window
+//! (rests, a metronome's clicks) do not count.
 //!
 //! The same code serves files (the CLI and training features) and the
 //! plugin's worker. Buffers are allocated in [`Analyzer::new`].
@@ -22,6 +28,9 @@ pub const MIN_LEVEL_DB: f32 = -120.0;
 /// (+120 dBFS), yet small enough that the resampler's FFT cannot overflow
 /// (rubato panics on values like 1e30).
 pub const MAX_ABS_SAMPLE: f32 = 1e6;
+/// A window whose leading plus trailing frames below the gate make up more
+/// than this fraction of it is "partly silent" and not classified.
+pub const MAX_EDGE_SILENCE_FRACTION: f32 = 0.25;
 /// Input is sanitised and resampled in chunks of at most this many samples,
 /// so scratch buffers never grow after construction.
 const MAX_CHUNK_LEN: usize = 8192;
@@ -54,8 +63,11 @@ pub struct Window<'a> {
     pub start_s: f64,
     /// RMS level of the window in dBFS (≥ [`MIN_LEVEL_DB`]).
     pub level_db: f32,
-    /// Below the gate: callers do not classify it.
+    /// Below the gate, or partly silent: callers do not classify it.
     pub silent: bool,
+    /// Loud enough as a whole, but more than [`MAX_EDGE_SILENCE_FRACTION`]
+    /// of its frames at its start or end are below the gate (implies `silent`).
+    pub partly_silent: bool,
     /// Built by repeating the available frames because the whole input was
     /// shorter than one window.
     pub padded: bool,
@@ -247,8 +259,9 @@ impl WindowAssembler {
             let window_frames = self.window_frames;
             self.fill_window(|t| (oldest + t) % window_frames);
             let level_db = level_db(&self.history_ms);
+            let edge = self.edge_silent_frames(|t| (oldest + t) % window_frames, window_frames);
             let first_frame = self.num_frames - self.window_frames as u64;
-            self.emit(first_frame, level_db, false, on_window);
+            self.emit(first_frame, level_db, edge, false, on_window);
         }
     }
 
@@ -257,7 +270,8 @@ impl WindowAssembler {
             let num_have = self.num_frames as usize;
             self.fill_window(|t| t % num_have);
             let level_db = level_db(&self.history_ms[..num_have]);
-            self.emit(0, level_db, true, on_window);
+            let edge = self.edge_silent_frames(|t| t, num_have) * self.window_frames / num_have;
+            self.emit(0, level_db, edge, true, on_window);
         }
     }
 
@@ -272,18 +286,37 @@ impl WindowAssembler {
         }
     }
 
+    /// Frames below the gate at the start plus at the end of the `len`
+    /// frames in time order (`slot_of(t)` is the ring slot of time step `t`).
+    fn edge_silent_frames(&self, slot_of: impl Fn(usize) -> usize, len: usize) -> usize {
+        // Mean square of a frame at the gate level.
+        let gate_ms = 10f32.powf(self.config.gate_db / 10.0);
+        let silent = |t: usize| self.history_ms[slot_of(t)] < gate_ms;
+        let leading = (0..len).take_while(|&t| silent(t)).count();
+        if leading == len {
+            return len;
+        }
+        let trailing = (0..len).rev().take_while(|&t| silent(t)).count();
+        leading + trailing
+    }
+
     fn emit(
         &mut self,
         first_frame: u64,
         level_db: f32,
+        edge_silent_frames: usize,
         padded: bool,
         on_window: &mut impl FnMut(Window<'_>),
     ) {
+        let below_gate = level_db < self.config.gate_db;
+        let partly_silent = !below_gate
+            && edge_silent_frames as f32 > MAX_EDGE_SILENCE_FRACTION * self.window_frames as f32;
         on_window(Window {
             index: self.num_windows,
             start_s: first_frame as f64 * self.frame_period_s,
             level_db,
-            silent: level_db < self.config.gate_db,
+            silent: below_gate || partly_silent,
+            partly_silent,
             padded,
             mel_db: &self.window_db,
         });
@@ -361,5 +394,81 @@ mod tests {
             analyzer.num_bad_samples(),
             (0..len).filter(|&n| bad_at(n)).count() as u64
         );
+    }
+
+    /// Noise at -20 dBFS for `music_s` seconds surrounded by silence.
+    fn windows_of(
+        silence_before_s: f32,
+        music_s: f32,
+        silence_after_s: f32,
+    ) -> Vec<(f64, bool, bool)> {
+        let spec = FeatureSpec::default();
+        let rate = spec.sample_rate_hz as f32;
+        let mut seed = 0x1234_5678_u32;
+        let mut samples = vec![0.0f32; (silence_before_s * rate) as usize];
+        samples.extend((0..(music_s * rate) as usize).map(|_| {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            0.17 * ((seed >> 8) as f32 / (1 << 24) as f32 - 0.5)
+        }));
+        samples.resize(samples.len() + (silence_after_s * rate) as usize, 0.0);
+        let mut analyzer =
+            Analyzer::new(&spec, spec.sample_rate_hz, AnalyzerConfig::for_spec(&spec)).unwrap();
+        let mut out = Vec::new();
+        analyzer.push(&samples, |w| {
+            out.push((w.start_s, w.silent, w.partly_silent))
+        });
+        out
+    }
+
+    /// Windows that straddle the start or the end of the music are not
+    /// classified; every window fully inside it is.
+    #[test]
+    fn windows_straddling_silence_are_partly_silent() {
+        let windows = windows_of(3.0, 9.0, 3.0);
+        let frame_s = FeatureSpec::default().frame_period_s();
+        let window_s = 130.0 * frame_s;
+        let edge_s = f64::from(MAX_EDGE_SILENCE_FRACTION) * window_s;
+        for &(start_s, silent, partly) in &windows {
+            let end_s = start_s + window_s;
+            let silent_s =
+                (3.0 - start_s).clamp(0.0, window_s) + (end_s - 12.0).clamp(0.0, window_s);
+            // Frames straddle the boundaries by up to a frame length (2048 samples).
+            let margin_s = 2048.0 / 22_050.0 + frame_s;
+            if silent_s >= window_s - margin_s {
+                assert!(silent, "window at {start_s:.2} s is silence");
+            } else if silent_s > edge_s + margin_s {
+                assert!(
+                    silent && partly,
+                    "window at {start_s:.2} s is {silent_s:.2} s silent"
+                );
+            } else if silent_s + margin_s < edge_s {
+                assert!(!silent && !partly, "window at {start_s:.2} s is music");
+            }
+        }
+        let music = windows.iter().filter(|w| !w.1).count();
+        let partly = windows.iter().filter(|w| w.2).count();
+        assert!(music >= 4 && partly >= 2, "{windows:?}");
+    }
+
+    /// Gaps inside a window do not make it partly silent.
+    #[test]
+    fn inner_gaps_are_music() {
+        let spec = FeatureSpec::default();
+        let rate = spec.sample_rate_hz as usize;
+        // A click train: 50 ms bursts every 0.5 s, digital silence between.
+        let samples: Vec<f32> = (0..6 * rate)
+            .map(|n| {
+                if n % (rate / 2) < rate / 20 {
+                    0.3 * ((n % 7) as f32 - 3.0) / 3.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let mut analyzer =
+            Analyzer::new(&spec, spec.sample_rate_hz, AnalyzerConfig::for_spec(&spec)).unwrap();
+        let mut flags = Vec::new();
+        analyzer.push(&samples, |w| flags.push(w.silent));
+        assert!(!flags.is_empty() && flags.iter().all(|s| !s), "{flags:?}");
     }
 }

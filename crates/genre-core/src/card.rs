@@ -5,6 +5,12 @@
 //! CLI, the plugin and the training pipeline all read them from here. Its
 //! `format_version` is independent of the package version; the loader accepts
 //! [`EARLIEST_FORMAT_VERSION`]`..=`[`LATEST_FORMAT_VERSION`].
+//!
+//! Format 2 adds [`DecisionSpec`] (`"decision"`): which outputs are genres and
+//! which mean "no genre", the calibration temperature and the "uncertain"
+//! threshold. A card without it (every format-1 card) gets
+//! [`DecisionSpec::default_for`]: every output a genre, temperature 1 and
+//! [`DEFAULT_UNCERTAIN_THRESHOLD`].
 
 use std::path::{Path, PathBuf};
 
@@ -16,9 +22,14 @@ use crate::{Error, Result};
 /// Oldest card format this build reads.
 pub const EARLIEST_FORMAT_VERSION: u32 = 1;
 /// Newest card format this build reads.
-pub const LATEST_FORMAT_VERSION: u32 = 1;
+pub const LATEST_FORMAT_VERSION: u32 = 2;
 /// More labels than this is not a genre model but a broken card.
 pub const MAX_LABELS: usize = 1000;
+/// The "uncertain" threshold of a card that does not set one: a top genre
+/// below one half is more likely wrong than right, whatever the model.
+pub const DEFAULT_UNCERTAIN_THRESHOLD: f32 = 0.5;
+/// Temperatures outside this range are not a calibration but a broken card.
+pub const TEMPERATURE_RANGE: std::ops::RangeInclusive<f32> = 0.05..=20.0;
 
 /// Name and shape of a model input or output; `None` is the batch dimension.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +57,84 @@ pub struct Golden {
     pub tolerance: f32,
 }
 
+/// How the network's outputs become an answer (card format 2, `"decision"`).
+///
+/// The labels split into genres and "no genre" outputs (such as
+/// `not_music`); logits are divided by `temperature` before the softmax; a
+/// result whose top genre probability is below `uncertain_threshold` is
+/// reported as uncertain. See [`crate::verdict`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionSpec {
+    /// Labels that are genres, in output order.
+    pub genres: Vec<String>,
+    /// Labels that mean "no genre" (e.g. `not_music`), in output order.
+    #[serde(default)]
+    pub no_genre: Vec<String>,
+    /// Calibration temperature: probabilities are `softmax(logits / temperature)`.
+    pub temperature: f32,
+    /// A calibrated top genre probability below this is "uncertain".
+    pub uncertain_threshold: f32,
+    /// How the temperature and threshold were fitted and what they achieved
+    /// (data, expected calibration error before and after); free-form.
+    #[serde(default)]
+    pub calibration: serde_json::Value,
+}
+
+impl DecisionSpec {
+    /// What a card without a `"decision"` means: every label a genre, no
+    /// calibration, the default threshold.
+    pub fn default_for(labels: &[String]) -> Self {
+        Self {
+            genres: labels.to_vec(),
+            no_genre: Vec::new(),
+            temperature: 1.0,
+            uncertain_threshold: DEFAULT_UNCERTAIN_THRESHOLD,
+            calibration: serde_json::Value::Null,
+        }
+    }
+
+    /// Checks the spec against the card's labels; the reason is a sentence.
+    fn validate(&self, labels: &[String]) -> std::result::Result<(), String> {
+        if self.genres.is_empty() {
+            return Err("decision.genres is empty (a model needs at least one genre)".into());
+        }
+        for label in self.genres.iter().chain(&self.no_genre) {
+            if !labels.contains(label) {
+                return Err(format!("decision names {label:?}, which is not a label"));
+            }
+        }
+        for label in labels {
+            let n = self
+                .genres
+                .iter()
+                .chain(&self.no_genre)
+                .filter(|l| *l == label)
+                .count();
+            if n != 1 {
+                return Err(format!(
+                    "label {label:?} must be listed exactly once in decision.genres or \
+                     decision.no_genre (found {n} times)"
+                ));
+            }
+        }
+        if !TEMPERATURE_RANGE.contains(&self.temperature) {
+            return Err(format!(
+                "decision.temperature {} (expected {}–{})",
+                self.temperature,
+                TEMPERATURE_RANGE.start(),
+                TEMPERATURE_RANGE.end()
+            ));
+        }
+        if !(self.uncertain_threshold >= 0.0 && self.uncertain_threshold <= 1.0) {
+            return Err(format!(
+                "decision.uncertain_threshold {} (expected 0–1)",
+                self.uncertain_threshold
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A parsed and validated model card.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelCard {
@@ -59,6 +148,10 @@ pub struct ModelCard {
     pub input: TensorSpec,
     pub output: TensorSpec,
     pub normalization: Normalization,
+    /// Genres, "no genre" outputs, calibration (format 2); `None` in older
+    /// cards: see [`decision`](Self::decision).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<DecisionSpec>,
     #[serde(default)]
     pub golden: Option<Golden>,
     /// Free-form description of the training run (data, split, command, date).
@@ -149,6 +242,9 @@ impl ModelCard {
                 "normalization mean {mean} / std {std} (expected finite, std > 0)"
             ));
         }
+        if let Some(decision) = &self.decision {
+            decision.validate(&self.labels)?;
+        }
         if self.model_file.is_empty() || Path::new(&self.model_file).components().count() != 1 {
             return Err(format!(
                 "model_file {:?} must be a plain file name next to the card",
@@ -156,6 +252,14 @@ impl ModelCard {
             ));
         }
         Ok(())
+    }
+
+    /// How outputs become answers: the card's `"decision"`, or the defaults
+    /// for a card without one. Allocates.
+    pub fn decision(&self) -> DecisionSpec {
+        self.decision
+            .clone()
+            .unwrap_or_else(|| DecisionSpec::default_for(&self.labels))
     }
 
     /// Path of the ONNX file this card describes, given where the card lives.
@@ -209,9 +313,77 @@ mod tests {
         );
     }
 
+    fn with_decision(labels: &[&str], decision: serde_json::Value) -> String {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&card_json(2, labels, labels.len())).unwrap();
+        v["decision"] = decision;
+        v.to_string()
+    }
+
+    #[test]
+    fn an_old_card_gets_the_default_decision() {
+        let card =
+            ModelCard::from_json(&card_json(1, &["a", "b"], 2), Path::new("c.json")).unwrap();
+        let d = card.decision();
+        assert_eq!(d.genres, ["a", "b"]);
+        assert!(d.no_genre.is_empty());
+        assert_eq!(d.temperature, 1.0);
+        assert_eq!(d.uncertain_threshold, DEFAULT_UNCERTAIN_THRESHOLD);
+    }
+
+    #[test]
+    fn a_version_2_card_reads_its_decision() {
+        let text = with_decision(
+            &["a", "not_music", "b"],
+            serde_json::json!({"genres": ["a", "b"], "no_genre": ["not_music"],
+                               "temperature": 1.7, "uncertain_threshold": 0.55,
+                               "calibration": {"ece_after": 0.02}}),
+        );
+        let card = ModelCard::from_json(&text, Path::new("c.json")).unwrap();
+        let d = card.decision();
+        assert_eq!(d.genres, ["a", "b"]);
+        assert_eq!(d.no_genre, ["not_music"]);
+        assert_eq!(d.temperature, 1.7);
+        assert_eq!(d.uncertain_threshold, 0.55);
+        // It survives a round trip through serde (the exporter writes it).
+        let again = serde_json::to_string(&card).unwrap();
+        assert_eq!(
+            ModelCard::from_json(&again, Path::new("c.json"))
+                .unwrap()
+                .decision(),
+            d
+        );
+    }
+
+    #[test]
+    fn rejects_inconsistent_decisions_with_a_reason() {
+        let ok = serde_json::json!({"genres": ["a"], "no_genre": ["n"],
+                                    "temperature": 1.0, "uncertain_threshold": 0.5});
+        let bad = |key: &str, value: serde_json::Value| {
+            let mut d = ok.clone();
+            d[key] = value;
+            reason(&with_decision(&["a", "n"], d))
+        };
+        assert!(bad("genres", serde_json::json!([])).contains("genres is empty"));
+        assert!(
+            bad("genres", serde_json::json!(["a", "x"])).contains("\"x\", which is not a label")
+        );
+        assert!(
+            bad("no_genre", serde_json::json!([])).contains("\"n\" must be listed exactly once")
+        );
+        assert!(
+            bad("no_genre", serde_json::json!(["n", "a"]))
+                .contains("\"a\" must be listed exactly once")
+        );
+        assert!(bad("temperature", 0.0.into()).contains("temperature 0"));
+        assert!(bad("temperature", 100.0.into()).contains("temperature 100"));
+        assert!(bad("uncertain_threshold", 1.5.into()).contains("uncertain_threshold 1.5"));
+        assert!(bad("temperature", "hot".into()).contains("malformed card"));
+    }
+
     #[test]
     fn rejects_inconsistent_cards_with_a_reason() {
-        assert!(reason(&card_json(2, &["a"], 1)).contains("format_version 2 is not supported"));
+        assert!(reason(&card_json(3, &["a"], 1)).contains("format_version 3 is not supported"));
         assert!(reason(&card_json(0, &["a"], 1)).contains("not supported"));
         assert!(reason(&card_json(1, &["a", "b"], 3)).contains("disagrees with the 2 labels"));
         assert!(reason(&card_json(1, &["a", "a"], 2)).contains("appears twice"));

@@ -5,7 +5,8 @@
 //! [`audio::Decoder`] (streaming, mono) → [`resample::Resampler`] (to the
 //! model rate) → [`mel::MelSpectrogram`] (log-mel frames) →
 //! [`analyzer::Analyzer`] (windows, silence gate) → [`model::Classifier`]
-//! (the CNN) → [`report`] (aggregation per file).
+//! (the CNN) → [`verdict`] (ok / uncertain / not music / silent / error)
+//! → [`report`] (aggregation per file).
 //!
 //! Nothing here touches a GUI, an audio device or a system library.
 
@@ -18,5 +19,6 @@ pub mod model;
 pub mod report;
 pub mod resample;
 pub mod smoother;
+pub mod verdict;
 
 pub use error::{Error, Result};

@@ -24,6 +24,7 @@ use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_hir::infer::Factoid as _;
 
 use crate::card::ModelCard;
+use crate::verdict::Decider;
 use crate::{Error, Result};
 
 /// Where the shipped model's card lives in the source tree.
@@ -48,6 +49,8 @@ pub struct Classifier {
     origin: PathBuf,
     /// Plan for a single window.
     plan: Plan,
+    /// The card's decision rules (genres, "no genre" outputs, calibration).
+    decider: Decider,
 }
 
 impl std::fmt::Debug for Classifier {
@@ -143,6 +146,7 @@ impl Classifier {
         Ok(Self {
             plan: build(1)?,
             origin: origin.to_owned(),
+            decider: Decider::from_card(&card),
             card,
         })
     }
@@ -175,6 +179,11 @@ impl Classifier {
     /// Output classes in order.
     pub fn labels(&self) -> &[String] {
         &self.card.labels
+    }
+
+    /// How probabilities become a status (from the card).
+    pub fn decider(&self) -> &Decider {
+        &self.decider
     }
 
     /// The tract plan for one window, as [`logits`](Self::logits) runs it: for
@@ -215,10 +224,13 @@ impl Classifier {
         Ok(logits)
     }
 
-    /// Softmax probabilities for `windows` (see [`logits`](Self::logits)).
+    /// Calibrated probabilities for `windows` (see [`logits`](Self::logits)):
+    /// the softmax of the logits divided by the card's temperature.
     pub fn probabilities(&self, windows: &[f32]) -> Result<Vec<f32>> {
         let mut values = self.logits(windows)?;
+        let inv_temperature = 1.0 / self.decider.temperature();
         for row in values.chunks_mut(self.card.labels.len()) {
+            row.iter_mut().for_each(|v| *v *= inv_temperature);
             softmax_in_place(row);
         }
         Ok(values)

@@ -1,7 +1,9 @@
 //! Whole files: decode → analyze → classify → one estimate per file.
 //!
-//! A file's estimate is the mean of its non-silent windows' probabilities;
-//! the per-window results form its timeline.
+//! Every window that is not silent is classified and gets its own verdict;
+//! a file's estimate combines them with [`Tally`] (windows that are not
+//! music are counted apart, the majority kind's mean is the estimate) and
+//! gets a verdict of its own. The per-window results form its timeline.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +13,7 @@ use crate::analyzer::{Analyzer, AnalyzerConfig, Window};
 use crate::audio::{AudioInfo, Decoder};
 use crate::mel::FeatureSpec;
 use crate::model::Classifier;
+use crate::verdict::{Status, Tally, Verdict};
 use crate::{Error, Result};
 
 /// A file that decodes to less than its header announced by more than this (and more than
@@ -30,8 +33,10 @@ pub struct FileStats {
     pub duration_s: f64,
     /// Windows cut (silent ones included).
     pub num_windows: u64,
-    /// Windows below the gate.
+    /// Windows below the gate or partly silent (not classified).
     pub num_silent: u64,
+    /// Of those, windows that were partly silent (music starting or ending inside them).
+    pub num_partly_silent: u64,
     /// The file was shorter than one window and its frames were repeated.
     pub padded: bool,
     /// Non-finite samples replaced by silence.
@@ -105,8 +110,10 @@ pub fn scan_file(
     let mut samples = Vec::new();
     let mut num_samples = 0u64;
     let mut num_silent = 0u64;
+    let mut num_partly_silent = 0u64;
     let mut count = |w: Window<'_>| {
         num_silent += u64::from(w.silent);
+        num_partly_silent += u64::from(w.partly_silent);
         on_window(w);
     };
     while {
@@ -135,6 +142,7 @@ pub fn scan_file(
         duration_s,
         num_windows: analyzer.num_windows(),
         num_silent,
+        num_partly_silent,
         padded: analyzer.num_windows() == 1 && analyzer.num_frames() < spec.window_frames as u64,
         num_bad_samples: decoder.non_finite_samples() + analyzer.num_bad_samples(),
         skipped_packets: decoder.skipped_packets(),
@@ -143,22 +151,29 @@ pub fn scan_file(
 }
 
 /// The result for one window of a file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct WindowEstimate {
     pub start_s: f64,
     pub level_db: f32,
-    /// One probability per label; `None` when the window was silent.
+    /// One calibrated probability per label; `None` when the window was
+    /// silent or partly silent.
     pub probabilities: Option<Vec<f32>>,
+    /// The window's own answer (`silent` when it was not classified).
+    pub verdict: Verdict,
 }
 
 /// The result for one file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct FileEstimate {
     pub path: PathBuf,
-    #[serde(flatten)]
     pub stats: FileStats,
-    /// Mean probability per label over non-silent windows; `None` if all were silent.
+    /// The combined estimate (see the module docs), one calibrated
+    /// probability per label; `None` if no window was classified.
     pub probabilities: Option<Vec<f32>>,
+    /// The file's answer.
+    pub verdict: Verdict,
+    /// Classified windows whose own answer was `not_music`.
+    pub num_not_music_windows: u64,
     /// Per-window results (empty unless asked for).
     pub timeline: Vec<WindowEstimate>,
     /// Notes about odd-but-valid input.
@@ -169,6 +184,11 @@ impl FileEstimate {
     /// Label indices and probabilities, most likely first.
     pub fn ranked(&self) -> Vec<(usize, f32)> {
         rank(self.probabilities.as_deref().unwrap_or(&[]))
+    }
+
+    /// The file's status.
+    pub fn status(&self) -> Status {
+        self.verdict.status
     }
 }
 
@@ -190,8 +210,7 @@ pub fn classify_file(
     let mut acc = Accumulator {
         classifier,
         keep_timeline,
-        sum: vec![0.0; classifier.labels().len()],
-        num_classified: 0,
+        tally: Tally::new(classifier.labels().len()),
         timeline: Vec::new(),
         pending_db: Vec::new(),
         pending_meta: Vec::new(),
@@ -202,17 +221,18 @@ pub fn classify_file(
     if let Some(e) = acc.failure {
         return Err(e);
     }
-    let probabilities = (acc.num_classified > 0).then(|| {
-        acc.sum
-            .iter()
-            .map(|&s| (s / acc.num_classified as f64) as f32)
-            .collect()
-    });
+    let decider = classifier.decider();
+    let (probabilities, verdict) = match acc.tally.estimate(decider) {
+        Some((p, v)) => (Some(p), v),
+        None => (None, Verdict::SILENT),
+    };
     Ok(FileEstimate {
         path: path.to_owned(),
         warnings: stats.warnings(spec),
         stats,
         probabilities,
+        verdict,
+        num_not_music_windows: acc.tally.num_no_genre(),
         timeline: acc.timeline,
     })
 }
@@ -221,9 +241,8 @@ pub fn classify_file(
 struct Accumulator<'c> {
     classifier: &'c Classifier,
     keep_timeline: bool,
-    /// Sum of probabilities per label over classified windows.
-    sum: Vec<f64>,
-    num_classified: usize,
+    /// The classified windows, combined.
+    tally: Tally,
     timeline: Vec<WindowEstimate>,
     /// Windows waiting for a full batch, band-major, back to back.
     pending_db: Vec<f32>,
@@ -243,6 +262,7 @@ impl Accumulator<'_> {
                     start_s: w.start_s,
                     level_db: w.level_db,
                     probabilities: None,
+                    verdict: Verdict::SILENT,
                 });
             }
             return;
@@ -258,21 +278,20 @@ impl Accumulator<'_> {
         if self.pending_meta.is_empty() || self.failure.is_some() {
             return;
         }
-        let num_labels = self.sum.len();
+        let num_labels = self.classifier.labels().len();
+        let decider = self.classifier.decider();
         match self.classifier.probabilities(&self.pending_db) {
             Ok(probs) => {
                 for ((start_s, level_db), row) in
                     self.pending_meta.drain(..).zip(probs.chunks(num_labels))
                 {
-                    for (s, &p) in self.sum.iter_mut().zip(row) {
-                        *s += f64::from(p);
-                    }
-                    self.num_classified += 1;
+                    let verdict = self.tally.push(row, decider);
                     if self.keep_timeline {
                         self.timeline.push(WindowEstimate {
                             start_s,
                             level_db,
                             probabilities: Some(row.to_vec()),
+                            verdict,
                         });
                     }
                 }
