@@ -92,6 +92,17 @@ class FeatureDir:
         self.window_frames = int(self.features["window_frames"])
         self._file_rows = self._read_index()
         self._splits: dict[str, WindowSplit] = {}
+        #: Maps the label indices stored in the shards to `self.labels`' order.
+        self._label_map = np.arange(len(self.labels), dtype=np.int64)
+
+    def reorder_labels(self, order: list[str]) -> None:
+        """Presents the labels in `order` (a permutation of `meta.json`'s); call before loading splits."""
+        if sorted(order) != sorted(self.meta["labels"]):
+            raise FeatureDirError(f"{self.path}: label order {order} is not a permutation of {self.meta['labels']}")
+        if self._splits:
+            raise FeatureDirError("reorder_labels must come before the first split is loaded")
+        self._label_map = np.asarray([order.index(label) for label in self.meta["labels"]], dtype=np.int64)
+        self.labels = list(order)
 
     @property
     def split_names(self) -> list[str]:
@@ -167,7 +178,7 @@ class FeatureDir:
         return WindowSplit(
             name=name,
             shards_x=shards_x,
-            y=np.concatenate(ys),
+            y=self._label_map[np.concatenate(ys)],
             file_idx=file_idx.astype(np.int64),
             files=[str(f) for f in files],
             _shard_starts=starts.astype(np.int64),

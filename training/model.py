@@ -36,6 +36,8 @@ DEFAULT_POOLS = (4, 2, 2, 2)
 DEFAULT_POOL_KIND = "avg"
 DEFAULT_DROPOUT = 0.3
 POOL_KINDS = {"avg": nn.AvgPool2d, "max": nn.MaxPool2d}
+#: How the input window is normalised inside the network (see `GenreCnn.forward`).
+INPUT_NORMS = ("window", "band")
 
 
 def _block(in_channels: int, out_channels: int, pool: int, pool_kind: str) -> nn.Sequential:
@@ -61,8 +63,12 @@ class GenreCnn(nn.Module):
         dropout: float = DEFAULT_DROPOUT,
         pools: tuple[int, ...] = DEFAULT_POOLS,
         pool_kind: str = DEFAULT_POOL_KIND,
+        input_norm: str = "window",
     ) -> None:
         super().__init__()
+        if input_norm not in INPUT_NORMS:
+            raise ValueError(f"input norm {input_norm!r} is not one of {INPUT_NORMS}")
+        self.input_norm = input_norm
         if len(pools) != len(channels) - 1:
             raise ValueError(f"{len(channels) - 1} conv blocks need as many pool sizes, got {pools}")
         if pool_kind not in POOL_KINDS:
@@ -76,15 +82,24 @@ class GenreCnn(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(channels[-1], num_labels)
 
-    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+    def embed(self, mel: torch.Tensor) -> torch.Tensor:
+        """The pooled feature vector `[N, channels[-1]]` the classifier sees (domain adaptation reads it too)."""
         # NOTE: a gain change adds the same number of dB to every bin of a
         # log-mel window, so removing the window's mean makes the network
         # deaf to playback level (bins at the amin floor excepted): a track
-        # mixed 20 dB quieter reads as the same genre.
-        mel = mel - mel.mean(dim=(2, 3), keepdim=True)
-        x = self.features(mel)
-        x = self.flatten(self.pool(x))
-        return self.classifier(self.dropout(x))
+        # mixed 20 dB quieter reads as the same genre. "band" removes each
+        # mel band's mean over the window instead (frequency-wise instance
+        # normalisation): a fixed EQ, a microphone's or a room's colour is a
+        # per-band offset in dB and disappears with it, at the price of the
+        # window's long-term spectral shape.
+        if self.input_norm == "band":
+            mel = mel - mel.mean(dim=3, keepdim=True)
+        else:
+            mel = mel - mel.mean(dim=(2, 3), keepdim=True)
+        return self.flatten(self.pool(self.features(mel)))
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.dropout(self.embed(mel)))
 
 
 def num_parameters(model: nn.Module) -> int:

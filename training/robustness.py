@@ -10,10 +10,11 @@ implementation), runs the exported ONNX with onnxruntime (normalised with the
 card) and stores window- and file-level accuracy per variant, next to the clean
 baseline, in the card's `metrics.robustness`.
 
-Variants:
-- `gain_-20db`: `sox in out gain -20`, a quieter recording;
-- `mp3_128k`: ffmpeg round trip through 128 kb/s MP3 (libmp3lame) back to WAV;
-- `noise_30db_snr`: white Gaussian noise at 30 dB below the file's RMS.
+Variants: every named chain of training/chains.py (`FIXED_CHAINS`: gain
+±20 dB, low-pass at 8 and 12 kHz, resampling through 48 → 44.1 kHz and to
+96 kHz with a linear converter, MP3 / AAC 128 kb/s and Opus 96 kb/s round
+trips, EQ tilts of ±6 dB, and a host chain combining them), and
+`noise_30db_snr`: white Gaussian noise at 30 dB below the file's RMS.
 """
 
 from __future__ import annotations
@@ -32,17 +33,15 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+import chains
 from data import TRAIN_SPLIT, VAL_SPLIT, FeatureDir
 from export import INPUT_NAME, OUTPUT_NAME
-from metrics import split_metrics
+from metrics import file_estimates, softmax, split_metrics
 
 NOISE_SNR_DB = 30.0
-GAIN_DB = -20.0
-MP3_BITRATE = "128k"
 VARIANTS = {
     "clean": "the original test audio",
-    "gain_-20db": f"sox gain {GAIN_DB:g} dB",
-    "mp3_128k": f"ffmpeg libmp3lame {MP3_BITRATE}b/s MP3 round trip back to WAV",
+    **{name: chains.describe(chain) for name, chain in chains.FIXED_CHAINS.items()},
     "noise_30db_snr": f"white Gaussian noise at {NOISE_SNR_DB:g} dB SNR relative to each file's RMS",
 }
 
@@ -67,23 +66,11 @@ def read_manifest(path: Path) -> tuple[list[str], list[dict]]:
     return header, rows
 
 
-def _run(cmd: list[str]) -> None:
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"{shlex.join(cmd)} failed ({result.returncode}): {result.stderr.strip()[-500:]}")
-
-
 def transform(variant: str, src: Path, dst: Path, seed: int) -> None:
     """Writes the degraded copy of `src` to `dst` (a WAV file)."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    if variant == "gain_-20db":
-        _run(["sox", str(src), str(dst), "gain", f"{GAIN_DB:g}"])
-    elif variant == "mp3_128k":
-        mp3 = dst.with_suffix(".mp3")
-        _run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(src),
-              "-codec:a", "libmp3lame", "-b:a", MP3_BITRATE, str(mp3)])
-        _run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(mp3), str(dst)])
-        mp3.unlink()
+    if variant in chains.FIXED_CHAINS:
+        chains.apply(chains.FIXED_CHAINS[variant], src, dst)
     elif variant == "noise_30db_snr":
         audio, rate = sf.read(src, dtype="float64", always_2d=True)
         info = sf.info(src)
@@ -136,9 +123,18 @@ def extract_features(genre_meter: Path, manifest: Path, out_dir: Path) -> Featur
     return FeatureDir(out_dir)
 
 
-def evaluate(session, card: dict, fd: FeatureDir) -> dict:
-    """Window/file accuracy per evaluation split of `fd`, labels mapped to the card's by name."""
+def source_stem(file: str) -> str:
+    """The original file's stem: variant copies are named `<row>_<stem>.wav` (see make_variant)."""
+    stem = Path(file).stem
+    prefix, sep, rest = stem.partition("_")
+    return rest if sep and prefix.isdigit() and len(prefix) == 5 else stem
+
+
+def evaluate(session, card: dict, fd: FeatureDir) -> tuple[dict, dict[str, dict[str, int]]]:
+    """Window/file accuracy and statuses per evaluation split of `fd`, labels mapped to the card's by name."""
     labels = card["labels"]
+    decision = card.get("decision") or {"no_genre": [], "temperature": 1.0, "uncertain_threshold": 0.5}
+    is_genre = np.asarray([label not in decision["no_genre"] for label in labels])
     if fd.features != card["features"]:
         raise SystemExit(f"error: {fd.path}: feature settings {fd.features} differ from the card's "
                          f"{card['features']}; this CLI does not compute what the model was trained on")
@@ -148,16 +144,20 @@ def evaluate(session, card: dict, fd: FeatureDir) -> dict:
     if unknown:
         raise SystemExit(f"error: {fd.path}: labels {sorted(unknown)} are not in the card's {labels}")
     to_card = np.asarray([labels.index(label) for label in fd.labels], dtype=np.int64)
-    results = {}
+    results, predictions = {}, {}
     for name in fd.evaluation_split_names:
         split = fd.split(name)
         logits = np.concatenate([
             session.run([OUTPUT_NAME], {INPUT_NAME: ((x - mean) / std)[:, None].astype(np.float32)})[0]
             for _, x in split.chunks(256)
         ])
-        m = split_metrics(logits, to_card[split.y], split.file_idx, labels)
-        results[name] = {k: m[k] for k in ("window_accuracy", "file_accuracy", "num_files", "num_windows")}
-    return results
+        m = split_metrics(logits, to_card[split.y], split.file_idx, labels, is_genre,
+                          decision["temperature"], decision["uncertain_threshold"])
+        results[name] = {k: m[k] for k in ("window_accuracy", "file_accuracy", "num_files", "num_windows",
+                                           "status_fractions")}
+        top = file_estimates(softmax(logits, decision["temperature"]), split.file_idx, is_genre).argmax(axis=1)
+        predictions[name] = {source_stem(f): int(t) for f, t in zip(split.files, top)}
+    return results, predictions
 
 
 def main() -> None:
@@ -201,15 +201,23 @@ def main() -> None:
             print(f"{variant}: writing audio and features under {args.work / variant}", flush=True)
             manifest = make_variant(variant, header, rows, args.work, args.seed)
             fd = extract_features(args.genre_meter, manifest, args.work / f"{variant}-features")
-        robustness[variant] = {"description": VARIANTS[variant], "splits": evaluate(session, card, fd)}
+        results, predictions = evaluate(session, card, fd)
+        if variant == "clean":
+            clean_predictions = predictions
+        for split, m in results.items():
+            same = [predictions[split][stem] == top for stem, top in clean_predictions[split].items()
+                    if stem in predictions[split]]
+            m["top1_unchanged"] = sum(same) / len(same) if same else None
+        robustness[variant] = {"description": VARIANTS[variant], "splits": results}
 
     card.setdefault("metrics", {})["robustness"] = robustness
     args.card.write_text(json.dumps(card, indent=2) + "\n")
-    print(f"\n{'variant':<16}{'split':<16}{'files':>7}{'window acc':>12}{'file acc':>10}")
+    print(f"\n{'variant':<20}{'split':<24}{'files':>7}{'window acc':>12}{'file acc':>10}{'unchanged':>11}{'not music':>11}")
     for variant, result in robustness.items():
         for split, m in result["splits"].items():
-            print(f"{variant:<16}{split:<16}{m['num_files']:>7}{m['window_accuracy']:>12.3f}"
-                  f"{m['file_accuracy']:>10.3f}")
+            print(f"{variant:<20}{split:<24}{m['num_files']:>7}{m['window_accuracy']:>12.3f}"
+                  f"{m['file_accuracy']:>10.3f}{m['top1_unchanged']:>11.3f}"
+                  f"{m['status_fractions']['not_music']:>11.3f}")
     print(f"wrote metrics.robustness into {args.card}")
 
 

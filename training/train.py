@@ -13,6 +13,15 @@ when validation accuracy plateaus, early stopping on validation window
 accuracy. Augmentation works on the log-mel dB input, before normalisation: a
 random gain (a dB offset is exactly what gain does to a log-mel spectrogram)
 and SpecAugment frequency and time masks (masked bins get the training mean).
+
+Labels named by `--no-genre` (default `not_music`, when the data has it) mean
+"no genre": they go last in the output order and the card's `decision` lists
+them apart from the genres. After training, the temperature and the
+"uncertain" threshold are fitted on the validation windows (calibrate.py) and
+written into the card (format 2). With `--adapt-features` (real music without
+labels, training/realmusic.py), `--dann` trains the features to be domain
+invariant and `--adabn` re-estimates batch-norm statistics on real audio
+(adapt.py).
 """
 
 from __future__ import annotations
@@ -32,15 +41,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from adapt import DomainHead, adabn, dann_weight, sample_rows
+from calibrate import DEFAULT_TARGET_OK_ACCURACY, MAX_THRESHOLD, MIN_THRESHOLD, calibrate
 from data import TRAIN_SPLIT, VAL_SPLIT, FeatureDir, WindowSplit, normalization_stats
 from export import (INPUT_NAME, OUTPUT_NAME, export_onnx, onnx_io_shapes, pick_golden_rows,
                     verify_golden, write_golden)
 from metrics import split_metrics
-from model import (DEFAULT_CHANNELS, DEFAULT_DROPOUT, DEFAULT_POOL_KIND, DEFAULT_POOLS, POOL_KINDS, GenreCnn,
-                   num_parameters)
+from model import (DEFAULT_CHANNELS, DEFAULT_DROPOUT, DEFAULT_POOL_KIND, DEFAULT_POOLS, INPUT_NORMS, POOL_KINDS,
+                   GenreCnn, num_parameters)
 from plots import plot_confusions, plot_history
 
-CARD_FORMAT_VERSION = 1
+CARD_FORMAT_VERSION = 2
 EVAL_BATCH_SIZE = 128
 
 
@@ -72,6 +83,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--shift-bins", type=int, default=0,
                    help="random shift of each batch along the mel axis by up to ± this many bins (0 disables)")
     p.add_argument("--mixup", type=float, default=0.0, help="mixup Beta(a, a) parameter (0 disables)")
+    p.add_argument("--input-norm", choices=INPUT_NORMS, default="window",
+                   help="remove each window's mean (window) or each mel band's mean over the window (band)")
+    p.add_argument("--no-genre", default="not_music",
+                   help="comma-separated labels that mean 'no genre' (those absent from the data are ignored)")
+    p.add_argument("--adapt-features", type=Path, default=None,
+                   help="feature directory of real music without labels (training/realmusic.py)")
+    p.add_argument("--adapt-split", default="adapt", help="split of --adapt-features to adapt on")
+    p.add_argument("--dann", type=float, default=0.0,
+                   help="maximum weight of the domain-adversarial loss (0 disables; needs --adapt-features)")
+    p.add_argument("--adabn", choices=("none", "real", "mix"), default="none",
+                   help="re-estimate batch-norm statistics after training on real windows or a 50/50 mix")
+    p.add_argument("--target-ok-accuracy", type=float, default=DEFAULT_TARGET_OK_ACCURACY,
+                   help="calibration: the 'uncertain' threshold is the lowest at which files answered "
+                        "'ok' on validation are right this often")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     p.add_argument("--golden-windows", type=int, default=4)
@@ -204,8 +229,21 @@ def train(args: argparse.Namespace) -> dict:
     for needed in (TRAIN_SPLIT, VAL_SPLIT):
         if not fd.has_split(needed):
             raise SystemExit(f"error: {fd.path}: split {needed!r} has no windows; training needs train and val")
+    no_genre = [label for label in args.no_genre.split(",") if label in fd.labels]
+    fd.reorder_labels([label for label in fd.labels if label not in no_genre] + no_genre)
+    is_genre = np.asarray([label not in no_genre for label in fd.labels])
     train_split, val_split = fd.split(TRAIN_SPLIT), fd.split(VAL_SPLIT)
     eval_names = fd.evaluation_split_names
+    adapt_split = None
+    if args.adapt_features is not None:
+        adapt_fd = FeatureDir(args.adapt_features)
+        if adapt_fd.features != fd.features:
+            raise SystemExit(f"error: {args.adapt_features}: feature settings differ from {fd.path}'s")
+        adapt_split = adapt_fd.split(args.adapt_split)
+        print(f"adaptation: {adapt_split.num_windows} real windows ({adapt_split.num_files} files) "
+              f"from {args.adapt_features} split {args.adapt_split!r}", flush=True)
+    elif args.dann > 0 or args.adabn != "none":
+        raise SystemExit("error: --dann and --adabn need --adapt-features")
     mean, std = normalization_stats(train_split)
     print(f"features {fd.path}: labels {fd.labels}; train {train_split.num_windows} windows "
           f"({train_split.num_files} files), val {val_split.num_windows} ({val_split.num_files} files), "
@@ -214,11 +252,14 @@ def train(args: argparse.Namespace) -> dict:
 
     channels = (1, *(int(c) for c in args.channels.split(",")))
     pools = tuple(int(p) for p in args.pools.split(","))
-    model = GenreCnn(len(fd.labels), channels, args.dropout, pools, args.pool_kind)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    model = GenreCnn(len(fd.labels), channels, args.dropout, pools, args.pool_kind, args.input_norm)
+    domain_head = DomainHead(channels[-1]) if args.dann > 0 else None
+    parameters = list(model.parameters()) + (list(domain_head.parameters()) if domain_head else [])
+    optimizer = torch.optim.Adam(parameters, lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
                                                            patience=args.lr_patience)
     loss_fn = nn.CrossEntropyLoss()
+    domain_loss_fn = nn.BCEWithLogitsLoss()
     augment = Augmenter(args, mean, std, gen)
     print(f"model: channels {channels[1:]}, {args.pool_kind} pools {pools}, {num_parameters(model):,} parameters",
           flush=True)
@@ -231,8 +272,11 @@ def train(args: argparse.Namespace) -> dict:
     for epoch in range(1, args.epochs + 1):
         epoch_start_s = time.monotonic()
         model.train()
+        if domain_head is not None:
+            domain_head.train()
         order = rng.permutation(train_split.num_windows)
-        loss_sum, correct, seen = 0.0, 0, 0
+        num_batches = math.ceil(len(order) / args.batch_size)
+        loss_sum, correct, seen, domain_sum, domain_correct = 0.0, 0, 0, 0.0, 0
         out_of_time = False
         for batch_start in range(0, len(order), args.batch_size):
             idx = order[batch_start:batch_start + args.batch_size]
@@ -246,6 +290,21 @@ def train(args: argparse.Namespace) -> dict:
                 perm = torch.from_numpy(rng.permutation(len(idx)))
                 logits = model(lam * x + (1 - lam) * x[perm])
                 loss = lam * loss_fn(logits, y) + (1 - lam) * loss_fn(logits, y[perm])
+            elif domain_head is not None:
+                # Generated windows teach the genres; generated and real windows together
+                # teach the domain head, whose reversed gradient makes the features agree.
+                real = augment(torch.from_numpy(adapt_split.batch(sample_rows(adapt_split.num_windows,
+                                                                              len(idx), rng))))
+                embedded = model.embed(torch.cat([x, real]))
+                logits = model.classifier(model.dropout(embedded[:len(idx)]))
+                progress = ((epoch - 1) * num_batches + batch_start // args.batch_size) / (
+                    args.epochs * num_batches)
+                domain_logits = domain_head(embedded, dann_weight(progress, args.dann))
+                domain_y = torch.cat([torch.zeros(len(idx)), torch.ones(len(idx))])
+                domain_loss = domain_loss_fn(domain_logits, domain_y)
+                loss = loss_fn(logits, y) + domain_loss
+                domain_sum += domain_loss.item() * len(idx)
+                domain_correct += int(((domain_logits > 0).float() == domain_y).sum())
             else:
                 logits = model(x)
                 loss = loss_fn(logits, y)
@@ -259,7 +318,7 @@ def train(args: argparse.Namespace) -> dict:
                 break
 
         val_logits = predict_logits(model, val_split, mean, std)
-        val = split_metrics(val_logits, val_split.y, val_split.file_idx, fd.labels)
+        val = split_metrics(val_logits, val_split.y, val_split.file_idx, fd.labels, is_genre)
         record = {
             "epoch": epoch,
             "train_loss": loss_sum / max(seen, 1),
@@ -270,6 +329,9 @@ def train(args: argparse.Namespace) -> dict:
             "lr": optimizer.param_groups[0]["lr"],
             "seconds": time.monotonic() - epoch_start_s,
         }
+        if domain_head is not None:
+            record["domain_loss"] = domain_sum / max(seen, 1)
+            record["domain_accuracy"] = domain_correct / max(2 * seen, 1)
         history.append(record)
         improved = (record["val_accuracy"], -record["val_loss"]) > (best["val_accuracy"], -best["val_loss"])
         if improved:
@@ -278,7 +340,9 @@ def train(args: argparse.Namespace) -> dict:
         print(f"epoch {epoch:3d}  train loss {record['train_loss']:.4f} acc {record['train_accuracy']:.3f}  "
               f"val loss {record['val_loss']:.4f} acc {record['val_accuracy']:.3f} "
               f"files {record['val_file_accuracy']:.3f}  lr {record['lr']:.2e}  "
-              f"{record['seconds']:.0f} s{'  *' if improved else ''}", flush=True)
+              f"{record['seconds']:.0f} s{'  *' if improved else ''}"
+              + (f"  domain loss {record['domain_loss']:.3f} acc {record['domain_accuracy']:.3f}"
+                 if domain_head is not None else ""), flush=True)
         scheduler.step(record["val_accuracy"])
 
         elapsed_s = time.monotonic() - loop_start_s
@@ -295,6 +359,24 @@ def train(args: argparse.Namespace) -> dict:
           flush=True)
     model.load_state_dict(best["state"])
     model.eval()
+    adaptation = "none"
+    if args.adabn != "none":
+        adabn(model, adabn_batches(args.adabn, train_split, adapt_split, mean, std, rng), ADABN_BATCHES)
+        adaptation = (f"batch-norm statistics re-estimated on {ADABN_BATCHES * EVAL_BATCH_SIZE} "
+                      + ("real windows" if args.adabn == "real" else "windows, half real, half generated")
+                      + f" (AdaBN) from {args.adapt_features}")
+    if domain_head is not None:
+        adaptation = (f"domain-adversarial training (gradient reversal, weight ramped to {args.dann:g}) "
+                      f"against {adapt_split.num_windows} real windows of {args.adapt_features}"
+                      + ("; then " + adaptation if args.adabn != "none" else ""))
+
+    # Calibration on the validation windows (clean and chained songs, non-music clips).
+    val_logits = predict_logits(model, val_split, mean, std)
+    calibration = calibrate(val_logits, val_split.y, val_split.file_idx, is_genre, args.target_ok_accuracy)
+    temperature, threshold = calibration["temperature"], calibration["uncertain_threshold"]
+    print(f"calibration on {val_split.num_windows} val windows: temperature {temperature:.3f}, "
+          f"uncertain below {threshold:.2f}; window ECE {calibration['calibration_window_ece_before']:.3f} → "
+          f"{calibration['calibration_window_ece_after']:.3f}", flush=True)
 
     # Final metrics with the best weights and no augmentation.
     train_logits = predict_logits(model, train_split, mean, std)
@@ -303,7 +385,11 @@ def train(args: argparse.Namespace) -> dict:
     for name in eval_names:
         split = fd.split(name)
         eval_logits[name] = predict_logits(model, split, mean, std)
-        eval_metrics[name] = split_metrics(eval_logits[name], split.y, split.file_idx, fd.labels)
+        eval_metrics[name] = split_metrics(eval_logits[name], split.y, split.file_idx, fd.labels, is_genre,
+                                           temperature, threshold)
+        uncalibrated = split_metrics(eval_logits[name], split.y, split.file_idx, fd.labels, is_genre)
+        eval_metrics[name]["window_ece_uncalibrated"] = uncalibrated["window_ece"]
+        eval_metrics[name]["file_ece_uncalibrated"] = uncalibrated["file_ece"]
         eval_metrics[name].pop("num_windows")
 
     # Export, golden pair and the onnxruntime check.
@@ -332,6 +418,20 @@ def train(args: argparse.Namespace) -> dict:
         "input": {"name": INPUT_NAME, "shape": shapes[INPUT_NAME]},
         "output": {"name": OUTPUT_NAME, "shape": shapes[OUTPUT_NAME]},
         "normalization": {"mean": mean, "std": std},
+        "decision": {
+            "genres": [label for label, g in zip(fd.labels, is_genre) if g],
+            "no_genre": [label for label, g in zip(fd.labels, is_genre) if not g],
+            "temperature": temperature,
+            "uncertain_threshold": threshold,
+            "calibration": {
+                "data": f"the {val_split.num_windows} validation windows ({val_split.num_files} files) of "
+                        f"{fd.path.name}: held-out songs, clean and through host/codec chains, and non-music",
+                "method": "temperature minimising the negative log-likelihood; threshold the lowest (0.01 "
+                          f"steps, within {MIN_THRESHOLD:g}–{MAX_THRESHOLD:g}) at which files answered 'ok' are right at least "
+                          f"{args.target_ok_accuracy:g} of the time",
+                **{k: v for k, v in calibration.items() if k not in ("temperature", "uncertain_threshold")},
+            },
+        },
         "golden": golden,
         "training": {
             "data": describe_data(fd),
@@ -348,6 +448,8 @@ def train(args: argparse.Namespace) -> dict:
                           f"dropout {args.dropout:g}, {num_parameters(model)} parameters"),
             "loss": "categorical cross-entropy",
             "augmentation": augment.describe(),
+            "input_norm": args.input_norm,
+            "adaptation": adaptation,
             "seed": args.seed,
             "torch_version": torch.__version__,
             "command": args.command or shlex.join([Path(sys.executable).name, *sys.argv]),
@@ -367,14 +469,33 @@ def train(args: argparse.Namespace) -> dict:
     return card
 
 
+ADABN_BATCHES = 64
+
+
+def adabn_batches(kind: str, train_split: WindowSplit, adapt_split: WindowSplit, mean: float, std: float,
+                  rng: np.random.Generator):
+    """Normalised batches for AdaBN: real windows, or half real and half generated."""
+    while True:
+        if kind == "real":
+            raw = adapt_split.batch(sample_rows(adapt_split.num_windows, EVAL_BATCH_SIZE, rng))
+        else:
+            half = EVAL_BATCH_SIZE // 2
+            raw = np.concatenate([adapt_split.batch(sample_rows(adapt_split.num_windows, half, rng)),
+                                  train_split.batch(sample_rows(train_split.num_windows, half, rng))])
+        yield ((torch.from_numpy(raw) - mean) / std).unsqueeze(1)
+
+
 def print_summary(card: dict) -> None:
     m = card["metrics"]
     print(f"\n{card['name']}: train accuracy {m['train_accuracy']:.3f}, val accuracy {m['val_accuracy']:.3f} "
           f"(windows)")
     if m["splits"]:
-        print(f"{'split':<16}{'files':>7}{'window acc':>12}{'file acc':>10}")
+        print(f"{'split':<24}{'files':>7}{'window acc':>12}{'file acc':>10}{'ok':>7}{'unsure':>7}{'not mus':>8}"
+              f"{'file ECE':>10}")
         for name, s in m["splits"].items():
-            print(f"{name:<16}{s['num_files']:>7}{s['window_accuracy']:>12.3f}{s['file_accuracy']:>10.3f}")
+            f = s["status_fractions"]
+            print(f"{name:<24}{s['num_files']:>7}{s['window_accuracy']:>12.3f}{s['file_accuracy']:>10.3f}"
+                  f"{f['ok']:>7.3f}{f['uncertain']:>7.3f}{f['not_music']:>8.3f}{s['file_ece']:>10.3f}")
 
 
 def main(argv: list[str] | None = None) -> None:
