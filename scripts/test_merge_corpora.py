@@ -69,15 +69,43 @@ class MergeCorpora(unittest.TestCase):
         self.assertEqual([split for _, _, split in self.read()],
                          ["train", "val", "test", "test_template", "train", "val"])
 
-    def test_refuses_a_missing_manifest_and_different_columns(self):
+    def test_refuses_a_missing_manifest_and_missing_columns(self):
         result = merge(self.out, self.main, os.path.join(self.dir, "nowhere"))
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("nowhere/manifest.csv: not found", result.stderr)
         other = os.path.join(self.dir, "other")
-        write_corpus(other, [("x.wav", "blues", "g", "train")], fields=FIELDS[:4])
+        write_corpus(other, [("x.wav", "blues", "train")], fields=["file", "label", "split"])
         result = merge(self.out, self.main, other)
         self.assertNotEqual(result.returncode, 0)
-        self.assertIn("differ from", result.stderr)
+        self.assertIn("missing columns ['group']", result.stderr)
+        self.assertFalse(os.path.exists(self.out), "a refused merge touches nothing")
+
+    def test_other_columns_are_kept_and_filled(self):
+        extra = os.path.join(self.dir, "chained")
+        write_corpus(extra, [("blues/blues.00000.chain0.wav", "blues", "blues-00000", "train", "slowblues",
+                              "mp3 128")], fields=FIELDS + ["chain"])
+        self.assertEqual(merge(self.out, self.main, extra).returncode, 0)
+        with open(os.path.join(self.out, "manifest.csv"), newline="") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(list(rows[0]), FIELDS + ["chain"])
+        self.assertEqual([r["chain"] for r in rows], ["", "", "", "", "mp3 128"])
+
+    def test_a_corpus_with_tests_keeps_them_under_its_own_names(self):
+        nonmusic = os.path.join(self.dir, "nonmusic")
+        write_corpus(nonmusic, [
+            ("not_music/noise.00000.wav", "not_music", "n0", "train", "noise"),
+            ("not_music/noise.00001.wav", "not_music", "n1", "test", "noise"),
+            ("not_music/hum.00002.wav", "not_music", "n2", "test_template", "hum"),
+        ])
+        result = merge(self.out, self.main, self.extra, "--with-tests", f"{nonmusic}:_nonmusic")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.read()[6:], [
+            ("c/not_music/noise.00000.wav", "c-n0", "train"),
+            ("c/not_music/noise.00001.wav", "c-n1", "test_nonmusic"),
+            ("c/not_music/hum.00002.wav", "c-n2", "test_template_nonmusic"),
+        ])
+        self.assertEqual([split for _, _, split in self.read()[:4]], ["train", "val", "test", "test_template"])
+        self.assertNotEqual(merge(self.out, self.main, "--with-tests", nonmusic).returncode, 0)
 
 
 if __name__ == "__main__":
