@@ -94,6 +94,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="maximum weight of the domain-adversarial loss (0 disables; needs --adapt-features)")
     p.add_argument("--adabn", choices=("none", "real", "mix"), default="none",
                    help="re-estimate batch-norm statistics after training on real windows or a 50/50 mix")
+    p.add_argument("--balance", action="store_true",
+                   help="draw training windows so every label is seen equally often per epoch")
+    p.add_argument("--init-weights", type=Path, default=None,
+                   help="start from these PyTorch weights (a --save-weights file); with --epochs 0, only "
+                        "adapt, calibrate and export them")
+    p.add_argument("--save-weights", type=Path, default=None, help="also save the final PyTorch weights here")
     p.add_argument("--target-ok-accuracy", type=float, default=DEFAULT_TARGET_OK_ACCURACY,
                    help="calibration: the 'uncertain' threshold is the lowest at which files answered "
                         "'ok' on validation are right this often")
@@ -267,14 +273,24 @@ def train(args: argparse.Namespace) -> dict:
     budget_s = args.max_minutes * 60.0
     loop_start_s = time.monotonic()
     history: list[dict] = []
-    best = {"val_accuracy": -1.0, "val_loss": math.inf, "epoch": 0, "state": None}
+    if args.init_weights is not None:
+        model.load_state_dict(torch.load(args.init_weights, weights_only=True))
+        print(f"weights from {args.init_weights}", flush=True)
+    best = {"val_accuracy": -1.0, "val_loss": math.inf, "epoch": 0, "state": copy.deepcopy(model.state_dict())}
+    if args.balance:
+        # NOTE: each window is drawn with probability 1 / (windows of its label), so an
+        # epoch holds as many windows as before, every label about equally often.
+        label_counts = np.bincount(train_split.y, minlength=len(fd.labels)).astype(np.float64)
+        draw_p = 1.0 / label_counts[train_split.y]
+        draw_p /= draw_p.sum()
     stop_reason = f"reached --epochs {args.epochs}"
     for epoch in range(1, args.epochs + 1):
         epoch_start_s = time.monotonic()
         model.train()
         if domain_head is not None:
             domain_head.train()
-        order = rng.permutation(train_split.num_windows)
+        order = (rng.choice(train_split.num_windows, size=train_split.num_windows, p=draw_p) if args.balance
+                 else rng.permutation(train_split.num_windows))
         num_batches = math.ceil(len(order) / args.batch_size)
         loss_sum, correct, seen, domain_sum, domain_correct = 0.0, 0, 0, 0.0, 0
         out_of_time = False
@@ -359,6 +375,13 @@ def train(args: argparse.Namespace) -> dict:
           flush=True)
     model.load_state_dict(best["state"])
     model.eval()
+    if not history:
+        # --epochs 0: the loaded weights are the model; measure them like an epoch would.
+        best["val_accuracy"] = split_metrics(predict_logits(model, val_split, mean, std), val_split.y,
+                                             val_split.file_idx, fd.labels, is_genre)["window_accuracy"]
+    if args.save_weights is not None:
+        args.save_weights.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), args.save_weights)
     adaptation = "none"
     if args.adabn != "none":
         adabn(model, adabn_batches(args.adabn, train_split, adapt_split, mean, std, rng), ADABN_BATCHES)
@@ -445,7 +468,9 @@ def train(args: argparse.Namespace) -> dict:
                           f"improvement), weight decay {args.weight_decay:g}, batch {args.batch_size}; "
                           f"early stopping on val window accuracy, patience {args.patience}; "
                           f"stopped because {stop_reason}; CNN channels {list(channels[1:])}, {args.pool_kind} pools {list(pools)}, "
-                          f"dropout {args.dropout:g}, {num_parameters(model)} parameters"),
+                          f"dropout {args.dropout:g}, {num_parameters(model)} parameters"
+                          + ("; training windows drawn label-balanced" if args.balance else "")
+                          + (f"; started from {args.init_weights}" if args.init_weights else "")),
             "loss": "categorical cross-entropy",
             "augmentation": augment.describe(),
             "input_norm": args.input_norm,
