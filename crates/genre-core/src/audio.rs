@@ -18,7 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::audio::{AudioCodecId, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
@@ -32,6 +32,10 @@ use crate::{Error, Result};
 pub const MIN_SAMPLE_RATE_HZ: u32 = 8_000;
 /// Highest sample rate we analyse; the highest rate DAWs offer.
 pub const MAX_SAMPLE_RATE_HZ: u32 = 384_000;
+
+/// What this build decodes, for messages about what it does not.
+pub const READABLE_FORMATS: &str =
+    "WAV (PCM, float, ADPCM), MP3, FLAC, Ogg Vorbis, AAC (M4A, MP4, ADTS)";
 
 /// How many leading bytes we inspect ourselves before Symphonia sees the file: enough for a
 /// WAV `fmt ` chunk behind a few metadata chunks.
@@ -247,6 +251,30 @@ fn check_wav_sample_width(path: &Path, tag: u16, bits: u16) -> Result<()> {
     }
 }
 
+/// A codec's common name, for the message that says it is not decoded.
+fn codec_name(id: AudioCodecId) -> String {
+    use symphonia::core::codecs::audio::well_known::*;
+    let known = [
+        (CODEC_ID_OPUS, "Opus"),
+        (CODEC_ID_SPEEX, "Speex"),
+        (CODEC_ID_ALAC, "ALAC (Apple Lossless)"),
+        (CODEC_ID_WMA, "WMA"),
+        (CODEC_ID_AC3, "AC-3"),
+        (CODEC_ID_EAC3, "E-AC-3"),
+        (CODEC_ID_DCA, "DTS"),
+        (CODEC_ID_MP1, "MP1"),
+        (CODEC_ID_MP2, "MP2"),
+        (CODEC_ID_WAVPACK, "WavPack"),
+        (CODEC_ID_MONKEYS_AUDIO, "Monkey's Audio"),
+        (CODEC_ID_TTA, "TTA"),
+        (CODEC_ID_MUSEPACK, "Musepack"),
+    ];
+    known
+        .iter()
+        .find(|(known_id, _)| *known_id == id)
+        .map_or_else(|| format!("codec {id}"), |(_, name)| (*name).to_owned())
+}
+
 /// Maps a Symphonia error during probing/opening to ours.
 fn open_error(path: &Path, err: SymphoniaError) -> Error {
     match err {
@@ -396,6 +424,15 @@ impl Decoder {
         });
         let codec = match made {
             Ok(Ok(codec)) => codec,
+            Ok(Err(SymphoniaError::Unsupported(_))) => {
+                return Err(Error::Unsupported {
+                    path: path.clone(),
+                    reason: format!(
+                        "{} audio cannot be decoded by this build (readable: {READABLE_FORMATS})",
+                        codec_name(params.codec)
+                    ),
+                });
+            }
             Ok(Err(err)) => return Err(open_error(&path, err)),
             Err(reason) => return Err(decode_error(&path, reason)),
         };

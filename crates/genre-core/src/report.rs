@@ -51,7 +51,7 @@ impl FileStats {
         let mut warnings = Vec::new();
         if self.padded {
             warnings.push(format!(
-                "shorter than one {:.1} s window ({:.2} s): repeated to fill it, estimate is less reliable",
+                "shorter than one {:.2} s window ({:.2} s): repeated to fill it, estimate is less reliable",
                 spec.window_duration_s(),
                 self.duration_s
             ));
@@ -78,7 +78,11 @@ impl FileStats {
             warnings.push(format!("{} corrupt packets skipped", self.skipped_packets));
         }
         if self.num_windows > 0 && self.num_silent == self.num_windows {
-            warnings.push("silent: every window is below the gate".into());
+            warnings.push(if self.num_partly_silent == 0 {
+                "silent: every window is below the gate".into()
+            } else {
+                "silent: every window is below the gate or partly silent".into()
+            });
         }
         warnings
     }
@@ -160,6 +164,8 @@ pub struct WindowEstimate {
     pub probabilities: Option<Vec<f32>>,
     /// The window's own answer (`silent` when it was not classified).
     pub verdict: Verdict,
+    /// Not classified because it is partly silent (see [`Window::partly_silent`]).
+    pub partly_silent: bool,
 }
 
 /// The result for one file.
@@ -263,6 +269,7 @@ impl Accumulator<'_> {
                     level_db: w.level_db,
                     probabilities: None,
                     verdict: Verdict::SILENT,
+                    partly_silent: w.partly_silent,
                 });
             }
             return;
@@ -292,6 +299,7 @@ impl Accumulator<'_> {
                             level_db,
                             probabilities: Some(row.to_vec()),
                             verdict,
+                            partly_silent: false,
                         });
                     }
                 }
