@@ -1,26 +1,38 @@
-//! `genre-meter classify`: files and folders in, one estimate per file out.
+//! `genre-meter classify`: files and folders in, one result per file out.
 //!
 //! Files are analysed in parallel (`--jobs`) but reported in input order, as
 //! soon as each is ready. A file that fails prints one line naming it and the
-//! reason; the batch goes on and the exit status becomes 1.
+//! reason; the batch goes on and the exit status becomes 1. Results go to
+//! stdout; errors, warnings and the progress bar (a terminal only) to stderr,
+//! the bar cleared before anything else is written so the two never mix.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use genre_core::analyzer::{AnalyzerConfig, DEFAULT_GATE_DB};
-use genre_core::report::{FileEstimate, classify_file, rank};
+use genre_core::audio::READABLE_FORMATS;
+use genre_core::report::{FileEstimate, classify_file};
+use genre_core::verdict::Status;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use serde_json::json;
 
+use crate::args::{self, UsageError};
 use crate::model_source::ModelArg;
+use crate::output::Context;
 
 /// File extensions picked up when a folder is searched.
 pub const AUDIO_EXTENSIONS: &[&str] = &[
     "wav", "wave", "mp3", "flac", "ogg", "oga", "m4a", "mp4", "aac",
+];
+
+/// Extensions of audio this build cannot decode: a folder search skips them
+/// and says how many it skipped, rather than passing over them in silence.
+pub const UNREADABLE_AUDIO_EXTENSIONS: &[&str] = &[
+    "opus", "aif", "aiff", "aifc", "wma", "ape", "wv", "alac", "caf", "mka", "webm", "ac3", "eac3",
+    "dts", "amr", "spx", "mpc", "tta", "mp2", "mp1", "au", "snd", "ra", "dsf", "dff",
 ];
 
 #[derive(Debug, clap::Args)]
@@ -28,7 +40,7 @@ pub struct Args {
     /// Audio files, or folders to search recursively for audio files.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// How many genres to show per file.
+    /// How many genres to show per file (text output).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
     top: u16,
     /// One JSON object per file (JSON Lines) with every probability.
@@ -40,15 +52,22 @@ pub struct Args {
     /// Also report every analysis window.
     #[arg(long)]
     timeline: bool,
-    /// Seconds between the starts of analysis windows.
-    #[arg(long, default_value_t = 1.5, value_name = "SECONDS")]
+    /// Seconds between window starts, 0.023–60. Rounded to whole frames of
+    /// the model (512/22050 s = 23.2 ms): 1.5 becomes 65 frames = 1.509 s.
+    /// The timeline prints the real start times and JSON the hop used (hop_s).
+    #[arg(long, default_value_t = 1.5, value_name = "SECONDS", allow_negative_numbers = true,
+          value_parser = args::parse_hop_s)]
     hop: f64,
-    /// Windows quieter than this RMS level (dBFS) are reported silent.
-    #[arg(long, default_value_t = DEFAULT_GATE_DB, value_name = "DB", allow_negative_numbers = true)]
+    /// Windows quieter than this RMS level (dBFS, -120–0) are silent and not
+    /// classified; so are partly silent ones, more than a quarter of whose
+    /// frames at their start and end are below it (music starting or ending).
+    #[arg(long, default_value_t = DEFAULT_GATE_DB, value_name = "DB", allow_negative_numbers = true,
+          value_parser = args::parse_gate_db)]
     gate_db: f32,
-    /// Files analysed in parallel (default: all cores).
-    #[arg(long, short = 'j', value_name = "N")]
-    jobs: Option<usize>,
+    /// Files analysed in parallel, 1–1024 (default: all cores).
+    #[arg(long, short = 'j', value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=i64::from(args::MAX_JOBS)))]
+    jobs: Option<u16>,
     #[command(flatten)]
     model: ModelArg,
 }
@@ -62,16 +81,20 @@ enum Format {
 
 /// Runs the subcommand; `Ok(false)` when any file failed.
 pub fn run(args: Args) -> Result<bool> {
-    if !(args.hop.is_finite() && args.hop > 0.0 && args.hop <= 60.0) {
-        anyhow::bail!("--hop {} must be between 0 and 60 seconds", args.hop);
-    }
     let classifier = args.model.load()?;
     let spec = &classifier.card().features;
+    // The parser checked the hop against the feature contract; the card may
+    // have other frames.
+    let hop_frames = args::hop_frames(args.hop, spec).ok_or_else(|| UsageError {
+        option: "--hop <SECONDS>",
+        value: args.hop.to_string(),
+        reason: args::hop_range(spec),
+    })?;
     let config = AnalyzerConfig {
-        hop_frames: ((args.hop / spec.frame_period_s()).round() as usize).max(1),
+        hop_frames,
         gate_db: args.gate_db,
     };
-    let (files, rejected) = collect_files(&args.paths);
+    let (files, rejected, skipped) = collect_files(&args.paths);
     let format = if args.json {
         Format::Json
     } else if args.csv {
@@ -79,11 +102,12 @@ pub fn run(args: Args) -> Result<bool> {
     } else {
         Format::Text
     };
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        usize::from,
+    );
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
+        .num_threads(jobs)
         .build()
         .context("cannot start worker threads")?;
 
@@ -95,23 +119,29 @@ pub fn run(args: Args) -> Result<bool> {
     } else {
         ProgressBar::hidden()
     };
-    let mut out = std::io::stdout().lock();
-    let labels = classifier.labels();
+    let ctx = Context {
+        labels: classifier.labels(),
+        decider: classifier.decider(),
+        top: args.top.into(),
+        timeline: args.timeline,
+        hop_s: hop_frames as f64 * spec.frame_period_s(),
+        window_s: spec.window_duration_s(),
+    };
+    let mut printer = Printer {
+        out: std::io::stdout().lock(),
+        format,
+        ctx: &ctx,
+        progress,
+    };
     let mut all_ok = true;
     if format == Format::Csv {
-        write_csv_header(&mut out, labels, args.timeline)?;
+        let header = printer.csv_bytes(&[ctx.csv_header()])?;
+        printer.emit(&[], &header)?;
     }
+    printer.emit(&skipped, &[])?;
     for (path, reason) in &rejected {
         all_ok = false;
-        report_error(
-            &mut out,
-            format,
-            path,
-            reason,
-            labels.len(),
-            args.timeline,
-            &progress,
-        )?;
+        printer.error(path, reason)?;
     }
 
     let (tx, rx) = mpsc::channel();
@@ -136,36 +166,17 @@ pub fn run(args: Args) -> Result<bool> {
         for (i, result) in rx {
             waiting.insert(i, result);
             while let Some(result) = waiting.remove(&next) {
-                progress.inc(1);
+                printer.progress.inc(1);
+                let path = &files[next];
                 match result {
-                    Ok(estimate) => {
-                        for warning in &estimate.warnings {
-                            progress.suspend(|| {
-                                eprintln!("warning: {}: {warning}", estimate.path.display())
-                            });
-                        }
-                        write_estimate(
-                            &mut out,
-                            format,
-                            &estimate,
-                            labels,
-                            args.top,
-                            args.timeline,
-                        )?;
+                    Ok(estimate) if estimate.status() == Status::Error => {
+                        all_ok = false;
+                        printer.error(path, "the model's outputs are not finite probabilities")?;
                     }
+                    Ok(estimate) => printer.result(&estimate)?,
                     Err(e) => {
                         all_ok = false;
-                        let path = &files[next];
-                        let reason = strip_path(&e.to_string(), path);
-                        report_error(
-                            &mut out,
-                            format,
-                            path,
-                            &reason,
-                            labels.len(),
-                            args.timeline,
-                            &progress,
-                        )?;
+                        printer.error(path, &strip_path(&e.to_string(), path))?;
                     }
                 }
                 next += 1;
@@ -173,26 +184,105 @@ pub fn run(args: Args) -> Result<bool> {
         }
         Ok(())
     })?;
-    progress.finish_and_clear();
-    out.flush()?;
+    printer.progress.finish_and_clear();
+    printer.out.flush()?;
     Ok(all_ok)
 }
 
+/// Writes results in the chosen format, clearing the progress bar around
+/// every write so that no stale bar line is left between results.
+struct Printer<'a, W: Write> {
+    out: W,
+    format: Format,
+    ctx: &'a Context<'a>,
+    progress: ProgressBar,
+}
+
+impl<W: Write> Printer<'_, W> {
+    /// `stderr_lines` (warnings, errors), then `stdout` bytes, flushed, with the bar hidden.
+    fn emit(&mut self, stderr_lines: &[String], stdout: &[u8]) -> Result<()> {
+        if stderr_lines.is_empty() && stdout.is_empty() {
+            return Ok(());
+        }
+        let out = &mut self.out;
+        self.progress.suspend(|| -> Result<()> {
+            for line in stderr_lines {
+                eprintln!("{line}");
+            }
+            out.write_all(stdout)?;
+            out.flush()?;
+            Ok(())
+        })
+    }
+
+    fn csv_bytes(&self, rows: &[Vec<String>]) -> Result<Vec<u8>> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for row in rows {
+            w.write_record(row)?;
+        }
+        Ok(w.into_inner()?)
+    }
+
+    fn result(&mut self, estimate: &FileEstimate) -> Result<()> {
+        let warnings: Vec<String> = estimate
+            .warnings
+            .iter()
+            .map(|w| format!("warning: {}: {w}", estimate.path.display()))
+            .collect();
+        let bytes = match self.format {
+            Format::Text => self.ctx.file_text(estimate).into_bytes(),
+            Format::Json => format!("{}\n", self.ctx.file_json(estimate)).into_bytes(),
+            Format::Csv => self.csv_bytes(&self.ctx.file_csv(estimate))?,
+        };
+        self.emit(&warnings, &bytes)
+    }
+
+    /// One `error: <file>: <reason>` line on stderr; a record in JSON and CSV.
+    fn error(&mut self, path: &Path, reason: &str) -> Result<()> {
+        let line = format!("error: {}: {reason}", path.display());
+        let bytes = match self.format {
+            Format::Text => Vec::new(),
+            Format::Json => format!("{}\n", self.ctx.error_json(path, reason)).into_bytes(),
+            Format::Csv => self.csv_bytes(&[self.ctx.error_csv(path, reason)])?,
+        };
+        self.emit(&[line], &bytes)
+    }
+}
+
 /// Expands folders (recursively, sorted) into audio files. Paths that do not
-/// exist come back separately with a reason. Files named explicitly are kept
-/// whatever their extension.
-fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
+/// exist come back separately with a reason; so do folders without a file
+/// to read. Files named explicitly are kept whatever their extension. The
+/// third list holds a warning per folder in which audio files this build
+/// cannot decode were skipped.
+fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, String)>, Vec<String>) {
     let mut files = Vec::new();
     let mut missing = Vec::new();
+    let mut skipped = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let before = files.len();
-            match walk(path, &mut files) {
+            let mut found = Found::default();
+            match walk(path, &mut found) {
                 Err(e) => missing.push((path.clone(), format!("cannot read folder: {e}"))),
-                Ok(()) if files.len() == before => {
+                Ok(()) if found.files.is_empty() && found.unreadable.is_empty() => {
                     missing.push((path.clone(), "folder holds no audio files".into()))
                 }
-                Ok(()) => {}
+                Ok(()) if found.files.is_empty() => missing.push((
+                    path.clone(),
+                    format!(
+                        "folder holds no audio files this build can read: {}",
+                        found.unreadable_note()
+                    ),
+                )),
+                Ok(()) => {
+                    if !found.unreadable.is_empty() {
+                        skipped.push(format!(
+                            "warning: {}: {}",
+                            path.display(),
+                            found.unreadable_note()
+                        ));
+                    }
+                    files.append(&mut found.files);
+                }
             }
         } else if path.exists() || path.symlink_metadata().is_ok() {
             files.push(path.clone());
@@ -200,237 +290,64 @@ fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
             missing.push((path.clone(), "no such file or folder".into()));
         }
     }
-    (files, missing)
+    (files, missing, skipped)
 }
 
-/// Appends the audio files under `dir` (recursively, sorted by path) to `files`.
-pub fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// What a folder search found.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Files with one of [`AUDIO_EXTENSIONS`], sorted by path.
+    pub files: Vec<PathBuf>,
+    /// Files with one of [`UNREADABLE_AUDIO_EXTENSIONS`], counted per extension.
+    pub unreadable: BTreeMap<String, u64>,
+}
+
+impl Found {
+    /// `skipped 2 audio files this build cannot decode (.opus ×2); readable: …`.
+    pub fn unreadable_note(&self) -> String {
+        let num: u64 = self.unreadable.values().sum();
+        let kinds: Vec<String> = self
+            .unreadable
+            .iter()
+            .map(|(ext, n)| format!(".{ext} ×{n}"))
+            .collect();
+        format!(
+            "skipped {num} audio file{} this build cannot decode ({}); readable: {READABLE_FORMATS}",
+            if num == 1 { "" } else { "s" },
+            kinds.join(", ")
+        )
+    }
+}
+
+/// Adds the audio files under `dir` (recursively, sorted by path) to `found`.
+pub fn walk(dir: &Path, found: &mut Found) -> std::io::Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            walk(&path, files)?;
-        } else if is_audio_name(&path) {
-            files.push(path);
+            walk(&path, found)?;
+            continue;
+        }
+        let Some(ext) = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+        else {
+            continue;
+        };
+        if AUDIO_EXTENSIONS.contains(&ext.as_str()) {
+            found.files.push(path);
+        } else if UNREADABLE_AUDIO_EXTENSIONS.contains(&ext.as_str()) {
+            *found.unreadable.entry(ext).or_default() += 1;
         }
     }
     Ok(())
-}
-
-/// Whether a file name has one of [`AUDIO_EXTENSIONS`].
-fn is_audio_name(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// Core errors start with the path; the report names it once.
 fn strip_path(message: &str, path: &Path) -> String {
     let prefix = format!("{}: ", path.display());
     message.strip_prefix(&prefix).unwrap_or(message).to_owned()
-}
-
-fn percent_list(labels: &[String], probabilities: &[f32], top: usize) -> String {
-    rank(probabilities)
-        .into_iter()
-        .take(top)
-        .map(|(i, p)| format!("{} {:.1}%", labels[i], 100.0 * p))
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
-
-fn probability_map(labels: &[String], probabilities: &[f32]) -> serde_json::Value {
-    labels
-        .iter()
-        .zip(probabilities)
-        .map(|(l, &p)| (l.clone(), json!(p)))
-        .collect::<serde_json::Map<_, _>>()
-        .into()
-}
-
-fn write_estimate(
-    out: &mut impl Write,
-    format: Format,
-    estimate: &FileEstimate,
-    labels: &[String],
-    top: u16,
-    timeline: bool,
-) -> Result<()> {
-    let file = estimate.path.display().to_string();
-    let stats = &estimate.stats;
-    let status = estimate.status().as_str();
-    match format {
-        Format::Text => {
-            match &estimate.probabilities {
-                Some(p) => writeln!(out, "{file}: {}", percent_list(labels, p, top.into()))?,
-                None => writeln!(
-                    out,
-                    "{file}: silent ({:.1} s, all {} windows below the gate)",
-                    stats.duration_s, stats.num_windows
-                )?,
-            }
-            if timeline {
-                for w in &estimate.timeline {
-                    match &w.probabilities {
-                        Some(p) => writeln!(
-                            out,
-                            "  {:>8.1} s  {}",
-                            w.start_s,
-                            percent_list(labels, p, top.into())
-                        )?,
-                        None => {
-                            writeln!(out, "  {:>8.1} s  silent ({:.0} dB)", w.start_s, w.level_db)?
-                        }
-                    }
-                }
-            }
-        }
-        Format::Json => {
-            let ranked = estimate.ranked();
-            let mut record = json!({
-                "file": file,
-                "status": status,
-                "top": ranked.first().map(|&(i, _)| labels[i].clone()),
-                "probability": ranked.first().map(|&(_, p)| p),
-                "probabilities": estimate.probabilities.as_deref().map(|p| probability_map(labels, p)),
-                "duration_s": stats.duration_s,
-                "windows": stats.num_windows,
-                "silent_windows": stats.num_silent,
-                "warnings": estimate.warnings,
-                "error": null,
-            });
-            if timeline {
-                record["timeline"] = estimate
-                    .timeline
-                    .iter()
-                    .map(|w| {
-                        json!({
-                            "start_s": w.start_s,
-                            "level_db": w.level_db,
-                            "probabilities": w.probabilities.as_deref().map(|p| probability_map(labels, p)),
-                        })
-                    })
-                    .collect();
-            }
-            writeln!(out, "{record}")?;
-        }
-        Format::Csv => {
-            let mut row = csv::Writer::from_writer(Vec::new());
-            if timeline {
-                for w in &estimate.timeline {
-                    let mut fields = vec![
-                        file.clone(),
-                        format!("{:.3}", w.start_s),
-                        format!("{:.1}", w.level_db),
-                    ];
-                    fields.extend(csv_probability_fields(
-                        w.verdict.status.as_str(),
-                        labels,
-                        w.probabilities.as_deref(),
-                    ));
-                    row.write_record(&fields)?;
-                }
-            } else {
-                let mut fields = vec![file];
-                fields.extend(csv_probability_fields(
-                    status,
-                    labels,
-                    estimate.probabilities.as_deref(),
-                ));
-                fields.extend([
-                    format!("{:.3}", stats.duration_s),
-                    stats.num_windows.to_string(),
-                    stats.num_silent.to_string(),
-                    estimate.warnings.join("; "),
-                    String::new(),
-                ]);
-                row.write_record(&fields)?;
-            }
-            out.write_all(&row.into_inner()?)?;
-        }
-    }
-    Ok(())
-}
-
-fn csv_probability_fields(
-    status: &str,
-    labels: &[String],
-    probabilities: Option<&[f32]>,
-) -> Vec<String> {
-    let mut fields = vec![status.to_owned()];
-    match probabilities {
-        Some(p) => {
-            let (best, best_p) = rank(p)[0];
-            fields.push(labels[best].clone());
-            fields.push(format!("{best_p:.4}"));
-            fields.extend(p.iter().map(|v| format!("{v:.4}")));
-        }
-        None => fields.extend(std::iter::repeat_n(String::new(), 2 + labels.len())),
-    }
-    fields
-}
-
-fn write_csv_header(out: &mut impl Write, labels: &[String], timeline: bool) -> Result<()> {
-    let mut header: Vec<String> = if timeline {
-        vec!["file".into(), "start_s".into(), "level_db".into()]
-    } else {
-        vec!["file".into()]
-    };
-    header.extend(["status".into(), "top".into(), "probability".into()]);
-    header.extend(labels.iter().cloned());
-    if !timeline {
-        header.extend(
-            [
-                "duration_s",
-                "windows",
-                "silent_windows",
-                "warnings",
-                "error",
-            ]
-            .map(String::from),
-        );
-    }
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&header)?;
-    out.write_all(&w.into_inner()?)?;
-    Ok(())
-}
-
-fn report_error(
-    out: &mut impl Write,
-    format: Format,
-    path: &Path,
-    reason: &str,
-    num_labels: usize,
-    timeline: bool,
-    progress: &ProgressBar,
-) -> Result<()> {
-    let file = path.display().to_string();
-    progress.suspend(|| eprintln!("error: {file}: {reason}"));
-    match format {
-        Format::Text => {}
-        Format::Json => {
-            let record = json!({"file": file, "status": "error", "error": reason});
-            writeln!(out, "{record}")?;
-        }
-        Format::Csv if timeline => {
-            // Same columns as a window row: file, start_s, level_db, status, top, probability, labels.
-            let mut fields = vec![file, String::new(), String::new(), "error".into()];
-            fields.extend(std::iter::repeat_n(String::new(), 2 + num_labels));
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(&fields)?;
-            out.write_all(&w.into_inner()?)?;
-        }
-        Format::Csv => {
-            let mut fields = vec![file, "error".into()];
-            fields.extend(std::iter::repeat_n(String::new(), 2 + num_labels + 4));
-            fields.push(reason.to_owned());
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(&fields)?;
-            out.write_all(&w.into_inner()?)?;
-        }
-    }
-    Ok(())
 }

@@ -25,7 +25,8 @@ use ndarray::{Array1, Array3};
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::classify::walk;
+use crate::args;
+use crate::classify::{Found, walk};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -35,30 +36,32 @@ pub struct Args {
     /// Output folder (created).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Frames between window starts (default: half a window).
-    #[arg(long, value_name = "N")]
-    hop_frames: Option<usize>,
-    /// Windows quieter than this RMS level (dBFS) are left out.
-    #[arg(long, default_value_t = DEFAULT_GATE_DB, value_name = "DB", allow_negative_numbers = true)]
+    /// Frames between window starts, at least 1 (default: half a window).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    hop_frames: Option<u32>,
+    /// Windows quieter than this RMS level (dBFS, -120–0) are left out.
+    #[arg(long, default_value_t = DEFAULT_GATE_DB, value_name = "DB", allow_negative_numbers = true,
+          value_parser = args::parse_gate_db)]
     gate_db: f32,
     /// Seed of the split assignment when the dataset has no splits.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Share of each label's groups for validation (when splitting).
-    #[arg(long, default_value_t = 0.1)]
+    /// Share of each label's groups for validation (when splitting), 0 ≤ x < 1.
+    #[arg(long, default_value_t = 0.1, value_parser = args::parse_fraction)]
     val_fraction: f64,
-    /// Share of each label's groups for test (when splitting).
-    #[arg(long, default_value_t = 0.1)]
+    /// Share of each label's groups for test (when splitting), 0 ≤ x < 1.
+    #[arg(long, default_value_t = 0.1, value_parser = args::parse_fraction)]
     test_fraction: f64,
     /// Take the feature settings from this model card instead of the built-in contract.
     #[arg(long, value_name = "CARD")]
     spec_from: Option<PathBuf>,
-    /// Windows per shard file.
-    #[arg(long, default_value_t = 2048)]
-    shard_windows: usize,
-    /// Files processed in parallel (default: all cores).
-    #[arg(long, short = 'j', value_name = "N")]
-    jobs: Option<usize>,
+    /// Windows per shard file, at least 1.
+    #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..))]
+    shard_windows: u32,
+    /// Files processed in parallel, 1–1024 (default: all cores).
+    #[arg(long, short = 'j', value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=i64::from(args::MAX_JOBS)))]
+    jobs: Option<u16>,
 }
 
 /// One labelled file of the dataset.
@@ -79,15 +82,18 @@ pub fn run(args: Args) -> Result<bool> {
         None => FeatureSpec::default(),
     };
     spec.validate()?;
-    if !(0.0..1.0).contains(&(args.val_fraction + args.test_fraction))
-        || args.val_fraction < 0.0
-        || args.test_fraction < 0.0
-    {
-        bail!("--val-fraction and --test-fraction must be ≥ 0 and sum to less than 1");
+    if args.val_fraction + args.test_fraction >= 1.0 {
+        return Err(args::UsageError {
+            option: "--test-fraction <TEST_FRACTION>",
+            value: args.test_fraction.to_string(),
+            reason: format!(
+                "--val-fraction ({}) and --test-fraction must sum to less than 1",
+                args.val_fraction
+            ),
+        }
+        .into());
     }
-    if args.shard_windows == 0 {
-        bail!("--shard-windows must be at least 1");
-    }
+    let shard_windows = args.shard_windows as usize;
     let (items, source, split_method) = if args.dataset.is_dir() {
         let items = folder_items(&args.dataset)?;
         let items = assign_splits(items, args.seed, args.val_fraction, args.test_fraction);
@@ -131,14 +137,13 @@ pub fn run(args: Args) -> Result<bool> {
     let config = AnalyzerConfig {
         hop_frames: args
             .hop_frames
-            .unwrap_or(spec.window_frames.div_ceil(2))
-            .max(1),
+            .map_or(spec.window_frames.div_ceil(2), |n| n as usize),
         gate_db: args.gate_db,
     };
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
+        .num_threads(args.jobs.map_or(0, usize::from))
         .build()
         .context("cannot start worker threads")?;
 
@@ -166,7 +171,7 @@ pub fn run(args: Args) -> Result<bool> {
     let window_len = spec.n_mels * spec.window_frames;
     for split in &splits {
         let split_items: Vec<&Item> = items.iter().filter(|i| &i.split == split).collect();
-        let mut shards = ShardWriter::new(&args.out, split, &spec, args.shard_windows);
+        let mut shards = ShardWriter::new(&args.out, split, &spec, shard_windows);
         let mut num_files = 0usize;
         // Chunks keep memory bounded while files run in parallel, in a fixed order.
         for chunk in split_items.chunks(64) {
@@ -343,9 +348,12 @@ fn folder_items(root: &Path) -> Result<Vec<Item>> {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        let mut files = Vec::new();
-        walk(&dir, &mut files).with_context(|| format!("cannot read {}", dir.display()))?;
-        for path in files {
+        let mut found = Found::default();
+        walk(&dir, &mut found).with_context(|| format!("cannot read {}", dir.display()))?;
+        if !found.unreadable.is_empty() {
+            eprintln!("warning: {}: {}", dir.display(), found.unreadable_note());
+        }
+        for path in found.files {
             let name = path
                 .strip_prefix(root)
                 .unwrap_or(&path)

@@ -25,9 +25,9 @@ impl ModelArg {
             .model
             .clone()
             .or_else(|| std::env::var_os(MODEL_ENV).map(PathBuf::from));
+        // The core's errors name the file (card or ONNX) and the reason.
         match chosen {
-            Some(path) => Classifier::load(&path)
-                .with_context(|| format!("cannot load model {}", path.display())),
+            Some(path) => Classifier::load(&path).context("cannot load the model"),
             None => Classifier::shipped().context("cannot load the shipped model"),
         }
     }
@@ -37,17 +37,35 @@ impl ModelArg {
 pub struct InfoArgs {
     #[command(flatten)]
     model: ModelArg,
-    /// Print the whole card as JSON.
+    /// Print the whole card as JSON, plus the decision rules in use
+    /// ("decision_rules": the card's, or the defaults).
     #[arg(long)]
     json: bool,
 }
+
+/// What `info` says of a card without decision rules.
+pub const NO_DECISION_SECTION: &str = "defaults: the card has no decision section";
 
 /// `genre-meter info`.
 pub fn info(args: InfoArgs) -> Result<bool> {
     let classifier = args.model.load()?;
     let card = classifier.card();
+    let decision = card.decision();
+    let decision_source = if card.decision.is_some() {
+        "card"
+    } else {
+        NO_DECISION_SECTION
+    };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(card)?);
+        let mut value = serde_json::to_value(card)?;
+        value["decision_rules"] = serde_json::json!({
+            "genres": decision.genres,
+            "no_genre": decision.no_genre,
+            "temperature": decision.temperature,
+            "uncertain_threshold": decision.uncertain_threshold,
+            "source": decision_source,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(true);
     }
     let f = &card.features;
@@ -58,14 +76,35 @@ pub fn info(args: InfoArgs) -> Result<bool> {
     );
     println!("labels        {}", card.labels.join(", "));
     println!(
-        "features      {} mel bands, {} Hz, n_fft {}, hop {}, {}-frame windows ({:.2} s)",
+        "features      {} mel bands, {} Hz, n_fft {}, hop {}, {}-frame windows ({})",
         f.n_mels,
         f.sample_rate_hz,
         f.n_fft,
         f.hop_length,
         f.window_frames,
-        f.window_duration_s()
+        crate::output::seconds(f.window_duration_s())
     );
+    println!("genres        {}", decision.genres.join(", "));
+    println!(
+        "no genre      {}",
+        if decision.no_genre.is_empty() {
+            "none: the model has no \"not music\" output, so nothing reads not_music".to_owned()
+        } else {
+            format!(
+                "{} (the answer is not_music when one of these wins)",
+                decision.no_genre.join(", ")
+            )
+        }
+    );
+    println!(
+        "temperature   {} (probabilities are softmax(logits / {}))",
+        decision.temperature, decision.temperature
+    );
+    println!(
+        "uncertain     below {} for the top genre",
+        crate::output::percent(decision.uncertain_threshold)
+    );
+    println!("decision      {decision_source}");
     let text = |ptr: &str| {
         card.training
             .pointer(ptr)

@@ -181,8 +181,11 @@ fn csv_has_a_header_and_one_row_per_file() {
     assert!(o.status.success());
     let mut reader = csv::Reader::from_reader(o.stdout.as_slice());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(&header[..4], ["file", "status", "top", "probability"]);
-    assert_eq!(&header[4..14], LABELS);
+    assert_eq!(
+        &header[..5],
+        ["file", "status", "top", "probability", "confidence"]
+    );
+    assert_eq!(&header[5..15], LABELS);
     let rows: Vec<_> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2);
     assert!(rows[0][0].ends_with("metal.mp3") && rows[1][0].ends_with("classical.mp3"));
@@ -468,7 +471,269 @@ fn info_summarises_the_card() {
     );
     let o = run(&["info", "--json"]);
     let card: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(card["format_version"], 1);
+    assert_eq!(card["labels"], serde_json::json!(LABELS));
+    // The rules in use: the card's, or the defaults for a card without them.
+    let rules = &card["decision_rules"];
+    match card.get("decision") {
+        Some(decision) => {
+            assert_eq!(rules["source"], "card");
+            assert_eq!(
+                rules["uncertain_threshold"],
+                decision["uncertain_threshold"]
+            );
+        }
+        None => {
+            assert_eq!(
+                rules["source"],
+                "defaults: the card has no decision section"
+            );
+            assert_eq!(rules["genres"], serde_json::json!(LABELS));
+            assert_eq!(rules["no_genre"], serde_json::json!([]));
+            assert_eq!(rules["temperature"], 1.0);
+            assert_eq!(rules["uncertain_threshold"], 0.5);
+            assert!(out.contains("decision      defaults: the card has no decision section"));
+            assert!(
+                out.contains("uncertain     below 50% for the top genre"),
+                "{out}"
+            );
+        }
+    }
+}
+
+/// The window is 130 frames, frame k covering samples k·512 … k·512+2047:
+/// (129·512 + 2048) / 22050 s of audio. Every message says the same number.
+#[test]
+fn every_message_gives_the_window_the_same_length() {
+    let window = format!("{:.2} s", (129.0 * 512.0 + 2048.0) / 22_050.0);
+    assert_eq!(window, "3.09 s");
+    let o = run(&["info"]);
+    assert!(
+        stdout(&o).contains(&format!("130-frame windows ({window})")),
+        "{}",
+        stdout(&o)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let short = dir.path().join("short.wav");
+    write_wav(&short, 22_050, 1, &tone(22_050, 1.0));
+    let o = run(&["classify", "--timeline", short.to_str().unwrap()]);
+    assert!(
+        stderr(&o).contains(&format!("shorter than one {window} window (1.00 s)")),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains(&format!("0.00–{window}")),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn numeric_options_out_of_range_are_usage_errors_that_say_the_range() {
+    let clip = example("metal.mp3");
+    let clip = clip.to_str().unwrap();
+    let hop_range = "must be between 0.023 and 60 seconds";
+    let gate_range = "must be a level between -120 and 0 dBFS";
+    for (args, says) in [
+        (vec!["--hop", "0"], hop_range),
+        (vec!["--hop", "61"], hop_range),
+        (vec!["--hop", "-1"], hop_range),
+        (vec!["--hop", "NaN"], hop_range),
+        (vec!["--hop", "0.001"], hop_range),
+        (vec!["--gate-db", "NaN"], gate_range),
+        (vec!["--gate-db=-inf"], gate_range),
+        (vec!["--gate-db", "3"], gate_range),
+        (vec!["--top", "0"], "0 is not in 1..=65535"),
+        (vec!["--jobs", "0"], "0 is not in 1..=1024"),
+        (vec!["-j", "100000"], "100000 is not in 1..=1024"),
+    ] {
+        let mut full = vec!["classify"];
+        full.extend(&args);
+        full.push(clip);
+        let o = run(&full);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.starts_with("error: invalid value") && err.contains(says),
+            "{args:?}: {err}"
+        );
+        assert!(stdout(&o).is_empty());
+    }
+    // The smallest hop the message states is accepted (one frame).
+    let o = run(&["classify", "--json", "--hop", "0.023", clip]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let record: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!((record["hop_s"].as_f64().unwrap() - 512.0 / 22_050.0).abs() < 1e-9);
+
+    // A card with other frames has another shortest hop, checked once it is loaded.
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = repo_root().join("models/genre_cnn.json");
+    let mut json: Value =
+        serde_json::from_str(&std::fs::read_to_string(&shipped).unwrap()).unwrap();
+    json["features"]["hop_length"] = 1024.into();
+    json["model_file"] = "m.onnx".into();
+    let card = dir.path().join("m.json");
+    std::fs::write(&card, json.to_string()).unwrap();
+    std::fs::copy(
+        repo_root().join("models/genre_cnn.onnx"),
+        dir.path().join("m.onnx"),
+    )
+    .unwrap();
+    let o = run(&[
+        "classify",
+        "--model",
+        card.to_str().unwrap(),
+        "--hop",
+        "0.02",
+        clip,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("must be between 0.046 and 60 seconds"),
+        "{}",
+        stderr(&o)
+    );
+
+    // `features`: the same gate, and options that must be positive.
+    let out = dir.path().join("features");
+    let out = out.to_str().unwrap();
+    for args in [
+        vec!["--gate-db", "NaN"],
+        vec!["--hop-frames", "0"],
+        vec!["--shard-windows", "0"],
+        vec!["--val-fraction", "NaN"],
+        vec!["--val-fraction", "0.6", "--test-fraction", "0.5"],
+        vec!["-j", "0"],
+    ] {
+        let mut full = vec!["features", "examples", "--out", out];
+        full.extend(&args);
+        let o = run(&full);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).starts_with("error: invalid value"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn the_help_says_how_the_hop_is_rounded() {
+    let o = run(&["classify", "--help"]);
+    let help = stdout(&o);
+    assert!(help.contains("Rounded to whole frames"), "{help}");
+    assert!(help.contains("1.509 s"), "{help}");
+}
+
+#[test]
+fn a_missing_model_is_one_line_naming_it_once() {
+    let clip = example("metal.mp3");
+    let o = run(&["classify", "--model", "/nope.json", clip.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(err.matches("/nope.json").count(), 1, "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    assert!(
+        err.starts_with("genre-meter: cannot load the model: "),
+        "{err}"
+    );
+}
+
+/// An Ogg page: `packets` in order, each under 255 bytes, with its CRC.
+fn ogg_page(header_type: u8, granule: u64, sequence: u32, packets: &[&[u8]]) -> Vec<u8> {
+    let mut page = b"OggS\0".to_vec();
+    page.push(header_type);
+    page.extend(granule.to_le_bytes());
+    page.extend(0x4f50_5553u32.to_le_bytes()); // stream serial number
+    page.extend(sequence.to_le_bytes());
+    page.extend([0; 4]); // CRC, filled in below
+    page.push(packets.len() as u8);
+    page.extend(packets.iter().map(|p| p.len() as u8));
+    for p in packets {
+        page.extend(*p);
+    }
+    // CRC-32 with polynomial 0x04c11db7, no reflection, initial value 0.
+    let crc = page.iter().fold(0u32, |crc, &byte| {
+        (0..8).fold(crc ^ (u32::from(byte) << 24), |c, _| {
+            if c & 0x8000_0000 != 0 {
+                (c << 1) ^ 0x04c1_1db7
+            } else {
+                c << 1
+            }
+        })
+    });
+    page[22..26].copy_from_slice(&crc.to_le_bytes());
+    page
+}
+
+/// A minimal Ogg Opus file (RFC 7845): its two header packets and a few
+/// 20 ms packets of silence.
+fn ogg_opus() -> Vec<u8> {
+    let mut head = b"OpusHead".to_vec();
+    head.extend([1, 1]); // version, one channel
+    head.extend(312u16.to_le_bytes()); // pre-skip
+    head.extend(48_000u32.to_le_bytes()); // input rate
+    head.extend([0, 0, 0]); // gain, mapping family 0
+    let mut tags = b"OpusTags".to_vec();
+    tags.extend(4u32.to_le_bytes());
+    tags.extend(b"test");
+    tags.extend(0u32.to_le_bytes());
+    // TOC 0xF8: CELT fullband, 20 ms, mono, one frame; no payload is silence.
+    let frames: Vec<&[u8]> = vec![&[0xF8]; 50];
+    let mut file = ogg_page(2, 0, 0, &[&head]);
+    file.extend(ogg_page(0, 0, 1, &[&tags]));
+    file.extend(ogg_page(4, 50 * 960, 2, &frames));
+    file
+}
+
+#[test]
+fn opus_is_refused_with_the_formats_that_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let opus = dir.path().join("song.opus");
+    std::fs::write(&opus, ogg_opus()).unwrap();
+    let readable = "readable: WAV (PCM, float, ADPCM), MP3, FLAC, Ogg Vorbis, AAC (M4A, MP4, ADTS)";
+
+    // Named directly: one error line naming the codec and what is readable.
+    let o = run(&["classify", opus.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("song.opus: unsupported format: Opus audio cannot be decoded by this build")
+            && err.contains(readable),
+        "{err}"
+    );
+
+    // In a folder with other audio: the rest is classified, the skip is said.
+    write_wav(&dir.path().join("tone.wav"), 22_050, 1, &tone(22_050, 4.0));
+    let o = run(&["classify", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "skipping is not failing");
+    assert_eq!(stdout(&o).lines().count(), 1, "{}", stdout(&o));
+    assert_eq!(
+        stderr(&o).trim_end(),
+        format!(
+            "warning: {}: skipped 1 audio file this build cannot decode (.opus ×1); {readable}",
+            dir.path().display()
+        )
+    );
+
+    // A folder of nothing but Opus holds nothing to classify: an error.
+    let only = dir.path().join("only");
+    std::fs::create_dir(&only).unwrap();
+    std::fs::write(only.join("a.opus"), ogg_opus()).unwrap();
+    std::fs::write(only.join("b.OPUS"), ogg_opus()).unwrap();
+    std::fs::write(only.join("cover.jpg"), b"not audio, not counted").unwrap();
+    let o = run(&["classify", only.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o).trim_end(),
+        format!(
+            "error: {}: folder holds no audio files this build can read: skipped 2 audio files \
+             this build cannot decode (.opus ×2); {readable}",
+            only.display()
+        )
+    );
 }
 
 #[test]
