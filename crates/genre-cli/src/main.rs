@@ -48,6 +48,8 @@ fn main() -> ExitCode {
         Err(e) => match e.downcast_ref::<args::UsageError>() {
             Some(usage) => {
                 let mut command = Cli::command();
+                // Building names the subcommand `genre-meter <name>` in its usage line.
+                command.build();
                 let sub = command
                     .find_subcommand_mut(name)
                     .expect("every subcommand is declared");

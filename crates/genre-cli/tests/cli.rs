@@ -589,7 +589,8 @@ fn numeric_options_out_of_range_are_usage_errors_that_say_the_range() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("must be between 0.046 and 60 seconds"),
+        stderr(&o).contains("must be between 0.046 and 60 seconds")
+            && stderr(&o).contains("Usage: genre-meter classify [OPTIONS] <PATH>..."),
         "{}",
         stderr(&o)
     );
