@@ -212,7 +212,9 @@ def cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
 def describe_data(fd: FeatureDir) -> str:
     """One sentence a reader of the card understands without the feature directory."""
     meta = fd.meta
-    seconds = fd.window_frames * fd.features["hop_length"] / fd.features["sample_rate_hz"]
+    # The audio a window covers: frames k·hop … k·hop + n_fft (as FeatureSpec::window_duration_s says).
+    seconds = ((fd.window_frames - 1) * fd.features["hop_length"] + fd.features["n_fft"]) / fd.features[
+        "sample_rate_hz"]
     parts = [f"{name} {s['num_files']} files / {s['num_windows']} windows"
              for name, s in meta["splits"].items() if s.get("num_windows", 0)]
     kind = "manifest" if meta.get("source") == "manifest" else "folder-per-genre dataset"
