@@ -16,7 +16,7 @@ mod midi;
 mod mma;
 mod plan;
 mod render;
-mod rng;
+pub(crate) mod rng;
 mod speech;
 mod theory;
 mod tools;
