@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Retrains the genre CNN on a dataset: the one command for users.
 #
-#   scripts/retrain.sh DATASET [--out models] [--max-minutes M] [--reuse-features] [train.py options]
+#   scripts/retrain.sh DATASET [--out models] [--max-minutes M] [--reuse-features] [--adapt-real] [train.py options]
 #
 # DATASET is a manifest CSV (file,label,group,split; e.g. corpus/manifest.csv
 # from `cargo xtask corpus`) or a folder-per-genre dataset such as GTZAN's
@@ -9,12 +9,15 @@
 # missing, pinned requirements), release build of the CLI, features with the
 # CLI's mel code, training + ONNX export + model card + golden pair + plots,
 # and for manifests with test splits the robustness evaluation.
+# --adapt-real collects real music without labels from Debian game packages
+# (training/realmusic.py into build/real, features into build/features/real)
+# and hands it to train.py as --adapt-features, for --dann and --adabn.
 # Any other option goes to training/train.py (see `training/.venv/bin/python training/train.py --help`).
 # GENRE_METER=/path/to/genre-meter uses that binary instead of building one.
 set -euo pipefail
 
 usage() {
-    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit "${1:-0}"
 }
 say() { printf '\n==> %s\n' "$*"; }
@@ -31,6 +34,7 @@ OUT=models
 MAX_MINUTES=90
 NAME=genre_cnn
 REUSE_FEATURES=0
+ADAPT_REAL=0
 TRAIN_ARGS=()
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -38,6 +42,7 @@ while [[ $# -gt 0 ]]; do
         --max-minutes) [[ $# -ge 2 ]] || die "--max-minutes needs a number"; MAX_MINUTES=$2; shift 2 ;;
         --name) [[ $# -ge 2 ]] || die "--name needs a value"; NAME=$2; shift 2 ;;
         --reuse-features) REUSE_FEATURES=1; shift ;;
+        --adapt-real) ADAPT_REAL=1; shift ;;
         -h | --help) usage 0 ;;
         *) TRAIN_ARGS+=("$1"); shift ;;
     esac
@@ -94,6 +99,21 @@ else
         [[ -f $FEATURES/meta.json ]] || die "feature extraction failed; see the messages above"
         echo "warning: some files failed feature extraction; they are listed under failed_files in $FEATURES/meta.json" >&2
     fi
+fi
+
+if [[ $ADAPT_REAL == 1 ]]; then
+    if [[ ! -f build/real/manifest.csv ]]; then
+        say "collecting real music without labels (training/realmusic.py --out build/real)"
+        "$PY" training/realmusic.py --out build/real
+    fi
+    if [[ $REUSE_FEATURES == 1 && -f build/features/real/meta.json ]]; then
+        say "reusing features in build/features/real"
+    else
+        say "features of the real music: build/features/real"
+        rm -rf build/features/real
+        "$GENRE_METER" features build/real/manifest.csv --out build/features/real
+    fi
+    TRAIN_ARGS+=(--adapt-features build/features/real)
 fi
 
 say "training (budget $MAX_MINUTES min) -> $OUT/$NAME.onnx"
