@@ -3,21 +3,31 @@
 //! Public datasets cannot be used, so this generator is the model's only
 //! teacher. For each genre it writes songs from several templates (MMA groove
 //! library where it fits, our own writers where MMA has nothing), renders them
-//! with several soundfonts, runs a randomised production chain and writes
-//! GTZAN-style folders plus `manifest.csv` with template-held-out splits.
+//! as stems (real drum kits, guitars and basses through amp and cabinet
+//! models, the rest with several soundfonts), mixes them through a room and a
+//! mastering chain, and writes GTZAN-style folders plus `manifest.csv` with
+//! template-held-out splits.
 //!
 //! The output is a pure function of `--seed` and `--songs-per-genre`.
 
+mod amp;
 mod arrange;
 mod band;
 mod classical;
 mod compose;
+mod drums;
+mod dsp;
+mod ir;
+mod master;
 mod midi;
 mod mma;
 mod plan;
+mod production;
 mod render;
 pub(crate) mod rng;
 mod speech;
+mod stems;
+mod texture;
 mod theory;
 mod tools;
 
@@ -61,6 +71,11 @@ struct Args {
     /// Keep the per-song scratch folders under OUT/.work (for debugging).
     #[arg(long)]
     keep_work: bool,
+    /// Give every song this texture (full, solo-piano, voice-led, drum-break,
+    /// thin-beat, spoken) to audition it; the corpus is then not a training
+    /// corpus.
+    #[arg(long)]
+    texture: Option<String>,
 }
 
 /// Entry point; `args` starts with the subcommand name.
@@ -79,6 +94,14 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<()> {
     let mut songs = plan_corpus(args.seed, args.songs_per_genre);
     if !args.genres.is_empty() {
         songs.retain(|s| args.genres.iter().any(|g| g == s.label));
+    }
+    if let Some(t) = &args.texture {
+        let Some(tx) = texture::Texture::ALL.into_iter().find(|x| x.name() == t) else {
+            bail!("unknown texture {t:?}");
+        };
+        for s in &mut songs {
+            s.texture = tx;
+        }
     }
     for l in LABELS {
         std::fs::create_dir_all(args.out.join(l))
@@ -103,6 +126,7 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<()> {
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<Rendered>>>> =
         Mutex::new((0..songs.len()).map(|_| None).collect());
+    let song_secs: Mutex<Vec<f64>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| {
@@ -114,8 +138,13 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<()> {
                     let s = &songs[i];
                     let work = work_root.join(s.group());
                     let out = args.out.join(s.file());
+                    let t0 = Instant::now();
                     let r = render::render_song(s, &res, args.duration_s, &work, &out)
                         .with_context(|| format!("{} ({})", s.file(), s.tpl().name));
+                    song_secs
+                        .lock()
+                        .expect("timing lock")
+                        .push(t0.elapsed().as_secs_f64());
                     if !args.keep_work {
                         let _ = std::fs::remove_dir_all(&work);
                     }
@@ -143,7 +172,7 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<()> {
 
     let results = results.into_inner().expect("results lock");
     let mut csv = String::from(
-        "file,label,group,split,template,tempo_bpm,key,soundfont,seed,vocal,offset_s,chain,rms_db\n",
+        "file,label,group,split,template,tempo_bpm,key,soundfont,seed,vocal,offset_s,chain,rms_db,texture,drums,guitars\n",
     );
     let mut failed = Vec::new();
     let mut table: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
@@ -186,6 +215,16 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<()> {
         ok as f64 / wall * 60.0,
         manifest.display()
     );
+    let mut secs = song_secs.into_inner().expect("timing lock");
+    if !secs.is_empty() {
+        secs.sort_by(f64::total_cmp);
+        eprintln!(
+            "corpus: render time per song (one job's wall clock): mean {:.1} s, median {:.1} s, max {:.1} s",
+            secs.iter().sum::<f64>() / secs.len() as f64,
+            secs[secs.len() / 2],
+            secs[secs.len() - 1]
+        );
+    }
     if !failed.is_empty() {
         bail!("{} songs failed:\n{}", failed.len(), failed.join("\n"));
     }
@@ -194,7 +233,7 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<()> {
 
 fn row(s: &SongPlan, r: &Rendered) -> String {
     format!(
-        "{},{},{},{},{},{},{},{},{},{},{:.2},{},{:.1}\n",
+        "{},{},{},{},{},{},{},{},{},{},{:.2},{},{:.1},{},{},{}\n",
         s.file(),
         s.label,
         s.group(),
@@ -207,6 +246,9 @@ fn row(s: &SongPlan, r: &Rendered) -> String {
         r.vocal,
         r.offset,
         r.chain,
-        r.rms_db
+        r.rms_db,
+        r.texture,
+        r.drums,
+        r.guitars
     )
 }

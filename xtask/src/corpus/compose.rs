@@ -1,5 +1,6 @@
-//! Turns a [`SongPlan`] into one MIDI file (accompaniment + melody/lead +
-//! sung-vowel layer) and a description of the spoken/rap vocal to add later.
+//! Turns a [`SongPlan`] into one MIDI song (accompaniment + melody/lead +
+//! sung-vowel layer, reshaped by the song's texture) and a description of the
+//! spoken/rap vocal to add later.
 
 use std::path::Path;
 
@@ -12,6 +13,7 @@ use super::midi::{self, Part, RawTrack};
 use super::mma;
 use super::plan::{Engine, SongPlan};
 use super::rng::Rng;
+use super::texture::{self, Texture};
 use super::theory::{ProgStyle, progression};
 
 /// Kinds of speech layer (espeak-ng) placed on the beat grid.
@@ -23,6 +25,8 @@ pub enum SpeechKind {
     Toast,
     /// Low, shouted phrases (metal/rock crowd vocal).
     Shout,
+    /// Plain spoken sentences (spoken word over the music).
+    Spoken,
 }
 
 /// A speech layer to render and mix after synthesis.
@@ -46,6 +50,23 @@ pub struct Composition {
     pub speech: Option<SpeechPlan>,
     /// Short description of the vocal layer for the manifest.
     pub vocal: &'static str,
+    /// The song as MIDI tracks.
+    pub tracks: Vec<RawTrack>,
+    /// Ticks per quarter note of `tracks`.
+    pub ppq: u16,
+    /// Tempo in BPM (constant).
+    pub tempo: f64,
+    /// Seconds per bar.
+    pub bar_s: f64,
+    /// Section of every bar.
+    pub sections: Vec<Section>,
+    /// The texture the song got (a requested texture the song cannot carry
+    /// falls back to another).
+    pub texture: Texture,
+    /// A stretch the clip should contain (a drums-only break), in seconds.
+    pub focus: Option<(f64, f64)>,
+    /// Channel of the lead line, if any.
+    pub lead_ch: Option<u8>,
 }
 
 fn lead_programs(label: &str) -> &'static [u8] {
@@ -83,7 +104,7 @@ fn min_bars(tempo: f64, bpb: u32, seconds: f64) -> usize {
     (seconds * tempo / 60.0 / f64::from(bpb)).ceil() as usize
 }
 
-/// Composes the song and writes `dir/song.mid`.
+/// Composes the song (and writes `dir/song.mid` for debugging).
 pub fn compose(plan: &SongPlan, want_seconds: f64, dir: &Path) -> Result<Composition> {
     let tpl = plan.tpl();
     let mut rng = Rng::new(plan.seed);
@@ -171,12 +192,31 @@ pub fn compose(plan: &SongPlan, want_seconds: f64, dir: &Path) -> Result<Composi
     let mut vr = rng.fork("vocal");
     let (p_sung, p_speech, speech_kind) = vocal_rates(label);
     let classical_piece = matches!(tpl.engine, Engine::Classical(_));
-    let sung = vr.chance(p_sung);
-    let speech = vr.chance(p_speech);
+    let mut want = plan.texture;
+    let drawn_sung = vr.chance(p_sung);
+    let drawn_speech = vr.chance(p_speech);
+    let (sung, speech, speech_kind) = match want {
+        Texture::Full | Texture::DrumBreak => (drawn_sung, drawn_speech, speech_kind),
+        Texture::SoloPiano => (false, false, speech_kind),
+        Texture::VoiceLed => (true, false, speech_kind),
+        Texture::ThinBeat => (
+            false,
+            true,
+            if label == "reggae" {
+                SpeechKind::Toast
+            } else {
+                SpeechKind::Rap
+            },
+        ),
+        Texture::Spoken => (false, true, SpeechKind::Spoken),
+    };
     let swing = if tpl.swing { vr.range(0.58, 0.67) } else { 0.5 };
     let mut extra: Vec<Part> = Vec::new();
     let bends = matches!(label, "blues" | "rock" | "metal" | "country");
+    let mut voice_ch = None;
+    let mut lead_ch = None;
     if sung && let Some(ch) = free.next() {
+        voice_ch = Some(ch);
         let prog = *vr.weighted(&[(52u8, 0.4), (53, 0.3), (54, 0.15), (85, 0.1), (91, 0.05)]);
         let mut p = Part::new("voice", ch, prog);
         let male = vr.chance(0.5);
@@ -199,6 +239,7 @@ pub fn compose(plan: &SongPlan, want_seconds: f64, dir: &Path) -> Result<Composi
         extra.push(p);
     }
     if !classical_piece && let Some(ch) = free.next() {
+        lead_ch = Some(ch);
         let prog = *vr.pick(lead_programs(label));
         let mut p = Part::new("lead", ch, prog);
         let (sections, density) = match label {
@@ -248,18 +289,51 @@ pub fn compose(plan: &SongPlan, want_seconds: f64, dir: &Path) -> Result<Composi
     for p in &extra {
         tracks.push(midi::part_events(p, ppq));
     }
+
+    // texture
+    let mut tx = rng.fork("texture");
+    let mut focus = None;
+    let mut speech_kind = speech_kind;
+    let mut speech = speech;
+    match want {
+        Texture::Full | Texture::Spoken => {}
+        Texture::SoloPiano => {
+            texture::solo_piano(&mut tracks, lead_ch, classical_piece, &mut tx);
+        }
+        Texture::VoiceLed => texture::voice_led(&mut tracks, voice_ch.or(lead_ch), &mut tx),
+        Texture::DrumBreak => {
+            focus = texture::drum_break(&mut tracks, &tl, plan.tempo, ppq, &mut tx);
+            if focus.is_none() {
+                want = Texture::Spoken;
+                speech = true;
+                speech_kind = SpeechKind::Spoken;
+            }
+        }
+        Texture::ThinBeat => {
+            if !texture::thin_beat(&mut tracks, lead_ch, &mut tx) {
+                want = Texture::Spoken;
+                speech_kind = SpeechKind::Spoken;
+            }
+        }
+    }
+    let sung = sung && voice_ch.is_some_and(|c| midi::note_counts(&tracks)[usize::from(c)] > 0);
     let bytes = midi::write_smf(ppq, &tracks);
     std::fs::write(dir.join("song.mid"), bytes)?;
 
     let seconds = f64::from(midi::last_tick(&tracks)) / f64::from(ppq) * 60.0 / plan.tempo;
     let speech_plan = if speech {
-        Some(speech_bars(
+        let mut sp = speech_bars(
             &tl,
             plan.tempo,
             speech_kind,
             vr.next_u64(),
-            label == "hiphop",
-        ))
+            label == "hiphop" || want == Texture::ThinBeat,
+        );
+        // drums alone means no voice over them either
+        if let Some((a, b)) = focus {
+            sp.bars.retain(|&(t, len)| t + len <= a || t >= b);
+        }
+        Some(sp)
     } else {
         None
     };
@@ -267,6 +341,7 @@ pub fn compose(plan: &SongPlan, want_seconds: f64, dir: &Path) -> Result<Composi
         (_, Some(SpeechKind::Rap)) => "rap",
         (_, Some(SpeechKind::Toast)) => "toast",
         (_, Some(SpeechKind::Shout)) => "shout",
+        (_, Some(SpeechKind::Spoken)) => "spoken",
         (true, None) => "sung",
         (false, None) => "none",
     };
@@ -274,6 +349,14 @@ pub fn compose(plan: &SongPlan, want_seconds: f64, dir: &Path) -> Result<Composi
         seconds,
         speech: speech_plan,
         vocal,
+        tracks,
+        ppq,
+        tempo: plan.tempo,
+        bar_s: f64::from(tl.bpb) * 60.0 / plan.tempo,
+        sections: tl.bars.iter().map(|b| b.section).collect(),
+        texture: want,
+        focus,
+        lead_ch,
     })
 }
 
@@ -284,6 +367,7 @@ fn speech_bars(tl: &Timeline, tempo: f64, kind: SpeechKind, seed: u64, dense: bo
         .iter()
         .enumerate()
         .filter(|(_, b)| match b.section {
+            _ if kind == SpeechKind::Spoken => true,
             Section::Verse => true,
             Section::Chorus | Section::Outro => dense || kind == SpeechKind::Shout,
             _ => false,

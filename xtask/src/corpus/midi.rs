@@ -333,6 +333,196 @@ pub fn last_tick(tracks: &[RawTrack]) -> u32 {
         .unwrap_or(0)
 }
 
+/// The first GM program of each channel (None where a channel never gets one).
+pub fn channel_programs(tracks: &[RawTrack]) -> [Option<u8>; 16] {
+    let mut first: [Option<(u32, u8)>; 16] = [None; 16];
+    for tr in tracks {
+        for (t, e) in tr {
+            if e[0] & 0xF0 == 0xC0 && e.len() == 2 {
+                let c = usize::from(e[0] & 0x0F);
+                if first[c].is_none_or(|(t0, _)| *t < t0) {
+                    first[c] = Some((*t, e[1]));
+                }
+            }
+        }
+    }
+    first.map(|f| f.map(|(_, p)| p))
+}
+
+/// The first pan (CC10) of each channel, as −1 (left) … 1 (right).
+pub fn channel_pans(tracks: &[RawTrack]) -> [f64; 16] {
+    let mut pans: [Option<(u32, u8)>; 16] = [None; 16];
+    for tr in tracks {
+        for (t, e) in tr {
+            if e[0] & 0xF0 == 0xB0 && e.len() == 3 && e[1] == 10 {
+                let c = usize::from(e[0] & 0x0F);
+                if pans[c].is_none_or(|(t0, _)| *t < t0) {
+                    pans[c] = Some((*t, e[2]));
+                }
+            }
+        }
+    }
+    pans.map(|p| {
+        p.map_or(0.0, |(_, v)| {
+            ((f64::from(v) - 64.0) / 63.0).clamp(-1.0, 1.0)
+        })
+    })
+}
+
+/// Number of note-ons per channel.
+pub fn note_counts(tracks: &[RawTrack]) -> [usize; 16] {
+    let mut n = [0usize; 16];
+    for tr in tracks {
+        for (_, e) in tr {
+            if e[0] & 0xF0 == 0x90 && e.len() == 3 && e[2] > 0 {
+                n[usize::from(e[0] & 0x0F)] += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Keeps meta/sysex events and the channel events of channels where
+/// `keep[c]` is true.
+pub fn select_channels(tracks: &[RawTrack], keep: &[bool; 16]) -> Vec<RawTrack> {
+    tracks
+        .iter()
+        .map(|tr| {
+            tr.iter()
+                .filter(|(_, e)| e[0] >= 0xF0 || keep[usize::from(e[0] & 0x0F)])
+                .cloned()
+                .collect()
+        })
+        .collect()
+}
+
+/// Moves every channel event of channel `from` to channel `to`.
+pub fn move_channel(tracks: &mut [RawTrack], from: u8, to: u8) {
+    for tr in tracks {
+        for (_, e) in tr.iter_mut() {
+            if e[0] < 0xF0 && e[0] & 0x0F == from {
+                e[0] = (e[0] & 0xF0) | (to & 0x0F);
+            }
+        }
+    }
+}
+
+/// Sets channel `ch` to `program` for the whole song (bank 0): every program
+/// change is rewritten and one is added at tick 0.
+pub fn set_program(tracks: &mut Vec<RawTrack>, ch: u8, program: u8) {
+    for tr in tracks.iter_mut() {
+        for (_, e) in tr.iter_mut() {
+            if e[0] == 0xC0 | ch && e.len() == 2 {
+                e[1] = program & 0x7F;
+            }
+            if e[0] == 0xB0 | ch && e.len() == 3 && (e[1] == 0 || e[1] == 32) {
+                e[2] = 0;
+            }
+        }
+    }
+    tracks.push(vec![
+        (0, vec![0xB0 | ch, 0, 0]),
+        (0, vec![0xC0 | ch, program & 0x7F]),
+    ]);
+}
+
+/// Removes the note-ons of the channels in `mask` that start in
+/// `[t0, t1)` ticks and sends all-notes-off at `t0`, so those channels fall
+/// silent for the stretch.
+pub fn mute_range(tracks: &mut Vec<RawTrack>, mask: &[bool; 16], t0: u32, t1: u32) {
+    for tr in tracks.iter_mut() {
+        tr.retain(|(t, e)| {
+            let on = e[0] & 0xF0 == 0x90 && e.len() == 3 && e[2] > 0;
+            !(on && mask[usize::from(e[0] & 0x0F)] && *t >= t0 && *t < t1)
+        });
+    }
+    let offs: RawTrack = (0u8..16)
+        .filter(|&c| mask[usize::from(c)])
+        .flat_map(|c| [(t0, vec![0xB0 | c, 64, 0]), (t0, vec![0xB0 | c, 123, 0])])
+        .collect();
+    tracks.push(offs);
+}
+
+/// Cuts a song to `[t0, t1)` ticks and shifts it to start at 0: controller,
+/// program and meta events before `t0` move to 0 (in order, so the latest
+/// state wins), notes sounding across `t0` restart at 0, later notes are
+/// dropped and notes sounding past `t1` end there.
+pub fn trim(tracks: &[RawTrack], t0: u32, t1: u32) -> Vec<RawTrack> {
+    tracks
+        .iter()
+        .map(|tr| {
+            let mut evs: Vec<(u32, Vec<u8>)> = tr.clone();
+            evs.sort_by_key(|(t, e)| (*t, event_order(e)));
+            // pair note-ons with their note-offs
+            let mut open: std::collections::HashMap<(u8, u8), Vec<usize>> =
+                std::collections::HashMap::new();
+            let mut end_of: Vec<Option<u32>> = vec![None; evs.len()];
+            for (i, (t, e)) in evs.iter().enumerate() {
+                let kind = e[0] & 0xF0;
+                if e[0] >= 0xF0 || e.len() != 3 || !(kind == 0x80 || kind == 0x90) {
+                    continue;
+                }
+                let k = (e[0] & 0x0F, e[1]);
+                if kind == 0x90 && e[2] > 0 {
+                    open.entry(k).or_default().push(i);
+                } else if let Some(j) = open.get_mut(&k).and_then(|v| {
+                    if v.is_empty() {
+                        None
+                    } else {
+                        Some(v.remove(0))
+                    }
+                }) {
+                    end_of[j] = Some(*t);
+                }
+            }
+            let mut out = Vec::new();
+            let mut keep_off: std::collections::HashMap<(u8, u8), usize> =
+                std::collections::HashMap::new();
+            for (i, (t, e)) in evs.iter().enumerate() {
+                let kind = e[0] & 0xF0;
+                let note_on = e[0] < 0xF0 && kind == 0x90 && e.len() == 3 && e[2] > 0;
+                let note_off =
+                    e[0] < 0xF0 && e.len() == 3 && (kind == 0x80 || (kind == 0x90 && e[2] == 0));
+                if note_on {
+                    let end = end_of[i].unwrap_or(*t);
+                    let starts_inside = *t >= t0 && *t < t1;
+                    let rings_into = *t < t0 && end > t0;
+                    if starts_inside || rings_into {
+                        out.push((t.saturating_sub(t0), e.clone()));
+                        *keep_off.entry((e[0] & 0x0F, e[1])).or_default() += 1;
+                    }
+                } else if note_off {
+                    let k = (e[0] & 0x0F, e[1]);
+                    if let Some(n) = keep_off.get_mut(&k).filter(|n| **n > 0) {
+                        *n -= 1;
+                        out.push(((*t).clamp(t0, t1) - t0, e.clone()));
+                    }
+                } else if *t < t1 {
+                    out.push((t.saturating_sub(t0), e.clone()));
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// Ticks at `seconds` for a constant `tempo` (BPM).
+pub fn ticks_at(seconds: f64, tempo: f64, ppq: u16) -> u32 {
+    (seconds.max(0.0) * tempo / 60.0 * f64::from(ppq)).round() as u32
+}
+
+/// Note-ons of channel `ch` as (seconds, key, velocity) for a constant tempo.
+pub fn channel_hits(tracks: &[RawTrack], ch: u8, tempo: f64, ppq: u16) -> Vec<(f64, u8, u8)> {
+    let mut hits: Vec<(f64, u8, u8)> = tracks
+        .iter()
+        .flat_map(|tr| tr.iter())
+        .filter(|(_, e)| e.len() == 3 && e[0] == 0x90 | ch && e[2] > 0)
+        .map(|(t, e)| (f64::from(*t) / f64::from(ppq) * 60.0 / tempo, e[1], e[2]))
+        .collect();
+    hits.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    hits
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,5 +603,87 @@ mod tests {
                 (9, vec![0xC2, 5]),
             ]
         );
+    }
+
+    #[test]
+    fn trim_keeps_state_and_ringing_notes() {
+        let tracks = vec![vec![
+            (0, vec![0xC1, 5]),
+            (0, vec![0xB1, 7, 90]),
+            (10, vec![0x91, 60, 100]), // ends before the cut: dropped
+            (20, vec![0x81, 60, 0]),
+            (50, vec![0x91, 62, 100]), // rings across the cut: restarts at 0
+            (150, vec![0x81, 62, 0]),
+            (80, vec![0xC1, 7]),       // latest program wins
+            (120, vec![0x91, 64, 90]), // inside
+            (130, vec![0x81, 64, 0]),
+            (190, vec![0x91, 65, 90]), // rings past the end: ends at the end
+            (400, vec![0x81, 65, 0]),
+            (300, vec![0x91, 67, 90]), // after the end: dropped
+            (310, vec![0x81, 67, 0]),
+        ]];
+        let out = trim(&tracks, 100, 200);
+        let ev = &out[0];
+        let progs: Vec<u8> = ev
+            .iter()
+            .filter(|(_, e)| e[0] == 0xC1)
+            .map(|(_, e)| e[1])
+            .collect();
+        assert_eq!(progs, vec![5, 7]);
+        let ons: Vec<(u32, u8)> = ev
+            .iter()
+            .filter(|(_, e)| e[0] == 0x91)
+            .map(|(t, e)| (*t, e[1]))
+            .collect();
+        assert_eq!(ons, vec![(0, 62), (20, 64), (90, 65)]);
+        let offs: Vec<(u32, u8)> = ev
+            .iter()
+            .filter(|(_, e)| e[0] == 0x81)
+            .map(|(t, e)| (*t, e[1]))
+            .collect();
+        assert_eq!(offs, vec![(30, 64), (50, 62), (100, 65)]);
+    }
+
+    #[test]
+    fn channel_tools_select_move_and_mute() {
+        let mut tracks = vec![vec![
+            (0, vec![0xC0, 33]),
+            (0, vec![0xB0, 10, 0]),
+            (0, vec![0xC9, 16]),
+            (5, vec![0x90, 40, 100]),
+            (5, vec![0x99, 36, 100]),
+            (50, vec![0x90, 41, 100]),
+            (0, vec![0xFF, 0x51, 7, 161, 32]),
+        ]];
+        assert_eq!(channel_programs(&tracks)[0], Some(33));
+        assert_eq!(channel_programs(&tracks)[9], Some(16));
+        assert_eq!(channel_programs(&tracks)[3], None);
+        assert!((channel_pans(&tracks)[0] + 1.0).abs() < 0.02);
+        let mut keep = [false; 16];
+        keep[9] = true;
+        let drums = select_channels(&tracks, &keep);
+        assert!(
+            drums[0]
+                .iter()
+                .all(|(_, e)| e[0] >= 0xF0 || e[0] & 0x0F == 9)
+        );
+        assert_eq!(note_counts(&drums)[9], 1);
+        let mut moved = drums.clone();
+        move_channel(&mut moved, 9, 0);
+        assert_eq!(note_counts(&moved)[0], 1);
+        let mut mask = [false; 16];
+        mask[0] = true;
+        mute_range(&mut tracks, &mask, 0, 10);
+        assert_eq!(
+            note_counts(&tracks)[0],
+            1,
+            "only the note after the stretch is left"
+        );
+        assert_eq!(note_counts(&tracks)[9], 1, "drums untouched");
+        set_program(&mut tracks, 0, 27);
+        assert_eq!(channel_programs(&tracks)[0], Some(27));
+        let hits = channel_hits(&tracks, 9, 120.0, 10);
+        assert_eq!(hits, vec![(0.25, 36, 100)]);
+        assert_eq!(ticks_at(0.25, 120.0, 10), 5);
     }
 }

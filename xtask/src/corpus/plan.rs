@@ -7,6 +7,7 @@
 //! or the generator's templates.
 
 use super::rng::{Rng, derive_seed};
+use super::texture::{Texture, sparse_share, sparse_textures};
 use super::theory::{Key, ProgStyle};
 
 /// The GTZAN ten, in the order the model card uses.
@@ -1280,6 +1281,8 @@ pub struct SongPlan {
     pub soundfont: &'static str,
     /// Per-song seed that drives composition and production.
     pub seed: u64,
+    /// Arrangement texture (full, or one of the sparse ones).
+    pub texture: Texture,
 }
 
 impl SongPlan {
@@ -1365,6 +1368,21 @@ pub fn plan_corpus(seed: u64, per_genre: usize) -> Vec<SongPlan> {
             .collect();
         rng.shuffle(&mut held);
         rng.shuffle(&mut kept);
+        // sparse textures: a fixed share of every split, cycling through the
+        // genre's list, so validation and test splits have them too
+        let mut textures = vec![Texture::Full; splits.len()];
+        let sparse = sparse_textures(label);
+        let mut cycle = rng.below(sparse.len());
+        for sp in ["train", "val", "test", "test_template"] {
+            let mut members: Vec<usize> = (0..splits.len()).filter(|&i| splits[i] == sp).collect();
+            let n = (members.len() as f64 * sparse_share(label)).round() as usize;
+            let n = if members.len() >= 3 { n.max(1) } else { n };
+            rng.shuffle(&mut members);
+            for &i in members.iter().take(n) {
+                textures[i] = sparse[cycle % sparse.len()];
+                cycle += 1;
+            }
+        }
         let (mut hi, mut ki) = (0, 0);
         for (index, split) in splits.into_iter().enumerate() {
             // Balanced rotation so every template gets its share.
@@ -1394,6 +1412,7 @@ pub fn plan_corpus(seed: u64, per_genre: usize) -> Vec<SongPlan> {
                 key,
                 soundfont,
                 seed: song_seed,
+                texture: textures[index],
             });
         }
     }
@@ -1434,6 +1453,31 @@ mod tests {
                     // held-out templates never leak into other splits
                     assert_eq!(s.tpl().held_out, s.split == "test_template");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn sparse_textures_reach_every_split() {
+        let plan = plan_corpus(31, 150);
+        for l in LABELS {
+            for sp in ["train", "val", "test", "test_template"] {
+                let songs: Vec<_> = plan
+                    .iter()
+                    .filter(|s| s.label == l && s.split == sp)
+                    .collect();
+                let sparse = songs.iter().filter(|s| s.texture != Texture::Full).count();
+                let share = sparse as f64 / songs.len() as f64;
+                assert!(sparse >= 1, "{l} {sp} has no sparse texture");
+                assert!(
+                    (share - sparse_share(l)).abs() < 0.08,
+                    "{l} {sp}: {sparse}/{}",
+                    songs.len()
+                );
+            }
+            let all: Vec<_> = plan.iter().filter(|s| s.label == l).collect();
+            for t in sparse_textures(l) {
+                assert!(all.iter().any(|s| s.texture == *t), "{l} never gets {t:?}");
             }
         }
     }
