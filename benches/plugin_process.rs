@@ -22,7 +22,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use genre_core::analyzer::DEFAULT_GATE_DB;
 use genre_meter::params::{ChannelMode, Response};
 use genre_meter::shared::Shared;
-use genre_meter::tap::Tap;
+use genre_meter::tap::{Mark, Tap, Transport};
 use genre_meter::worker::{AnalysisCore, shared_classifier};
 
 #[path = "../crates/genre-core/benches/support/clock.rs"]
@@ -47,21 +47,31 @@ fn signal(len: usize, seed: u32) -> Vec<f32> {
 struct TapRig {
     tap: Tap,
     consumer: rtrb::Consumer<f32>,
+    /// Kept so the tap's marks have somewhere to go.
+    _marks: rtrb::Consumer<Mark>,
     shared: Shared,
+    /// The song position of the next block: the transport plays on.
+    pos: i64,
 }
 
 impl TapRig {
     fn new() -> Self {
         let (producer, consumer) = rtrb::RingBuffer::new(48_000 * 4);
+        let (marks, mark_consumer) = genre_meter::tap::marks(genre_meter::MAX_PENDING_MARKS);
         Self {
-            tap: Tap::new(producer),
+            tap: Tap::new(producer, marks),
             consumer,
+            _marks: mark_consumer,
             shared: Shared::default(),
+            pos: 0,
         }
     }
 
     fn process(&mut self, channels: &[&mut [f32]], mode: ChannelMode) {
-        self.tap.process(black_box(channels), mode, &self.shared);
+        let transport = Transport::Playing(self.pos);
+        self.pos += channels[0].len() as i64;
+        self.tap
+            .process(black_box(channels), mode, transport, &self.shared);
         // Keep the ring from filling (rarely: most iterations only write).
         if self.consumer.slots() > 48_000
             && let Ok(chunk) = self.consumer.read_chunk(self.consumer.slots())

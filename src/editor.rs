@@ -1,49 +1,52 @@
-//! The egui editor: current genre, "now" and "track so far" bars, the
-//! timeline, the target check, status, level and controls.
+//! The egui editor: the headline (what is playing, how sure, and which
+//! estimate says so), "now" and "track so far" bars, the timeline, the
+//! target check, status, level and controls.
 //!
 //! It only reads: snapshots from the worker (through a triple buffer), the
 //! peak level and drop counter from [`Shared`], and the parameters. Reset
 //! reaches the worker through an atomic flag; Freeze only holds the display.
-//! Colours and names come from the model card's labels, so a model with
-//! other labels still renders.
+//! What it says is decided in [`view`] (tested without a window); colours
+//! come from [`palette`], in the order of the card's labels, so a model
+//! with other labels still renders.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use egui::{Align, Color32, Layout, RichText, Ui, Vec2};
-use nice_plug::context::gui::GuiContext;
-use nice_plug::prelude::Param;
-use nice_plug::prelude::ResizeHint;
+use egui::{Align, Color32, Layout, RichText, Sense, Stroke, Ui, Vec2, pos2};
+use nice_plug::context::gui::{GuiContext, ParamSetter};
+use nice_plug::prelude::{Enum, EnumParam, ResizeHint};
 use nice_plug_egui::resizable_window::ResizableWindow;
 use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp};
 
-use crate::params::GenreMeterParams;
+use crate::params::{ChannelMode, GenreMeterParams, Response};
 use crate::shared::Shared;
-use crate::worker::{Snapshot, Status};
+use crate::worker::{Activity, Snapshot};
+use palette::{GOOD, NEUTRAL, PANEL, TEXT_STRONG, TEXT_WEAK, WARNING};
+use view::{Message, Source};
 
 mod bars;
+pub mod palette;
 mod timeline;
+pub mod view;
 
 /// Initial editor width in logical pixels.
-pub const DEFAULT_WIDTH: f32 = 780.0;
+pub const DEFAULT_WIDTH: f32 = 800.0;
 /// Initial editor height in logical pixels.
-pub const DEFAULT_HEIGHT: f32 = 640.0;
+pub const DEFAULT_HEIGHT: f32 = 700.0;
 /// Smallest size at which everything still fits.
-const MIN_SIZE: Vec2 = Vec2::new(560.0, 480.0);
+const MIN_SIZE: Vec2 = Vec2::new(600.0, 560.0);
 /// Level meter range.
 const METER_FLOOR_DB: f32 = -60.0;
 /// How fast the level display falls, in dB per second.
 const METER_FALL_DB_PER_S: f32 = 20.0;
-/// Editor background, also the "zero" end of colour intensities.
-const BACKGROUND: Color32 = Color32::from_rgb(24, 26, 30);
-/// Text that must stand out from the background.
-const TEXT_STRONG: Color32 = Color32::from_rgb(235, 235, 235);
-/// Secondary text.
-const TEXT_WEAK: Color32 = Color32::from_rgb(160, 164, 172);
-/// Errors and takeovers.
-const WARNING: Color32 = Color32::from_rgb(240, 110, 90);
+/// Height kept below the timeline for the target line and the controls.
+const BELOW_TIMELINE_HEIGHT: f32 = 150.0;
+/// Size of a confident genre's name in the headline.
+const TITLE_SIZE: f32 = 46.0;
+/// Size of the headline when it names no single genre.
+const QUIET_TITLE_SIZE: f32 = 34.0;
 
 /// Builds the editor.
 pub fn create(
@@ -74,6 +77,8 @@ pub struct GenreMeterEditor {
     snapshots: triple_buffer::Output<Snapshot>,
     /// What is on screen: the latest snapshot, or the held one while frozen.
     shown: Snapshot,
+    /// One colour per label of `shown`, recomputed when the labels change.
+    colors: Vec<Color32>,
     /// Whether Freeze is on.
     frozen: bool,
     /// Set in `build()` each time the window opens.
@@ -96,10 +101,23 @@ impl GenreMeterEditor {
             shared,
             snapshots,
             shown: Snapshot::default(),
+            colors: Vec::new(),
             frozen: false,
             gui: None,
             level_db: METER_FLOOR_DB,
             level_updated: None,
+        }
+    }
+
+    /// Takes the latest snapshot (unless frozen) and keeps the colours in step.
+    fn update_snapshot(&mut self) {
+        if self.frozen || !self.snapshots.updated() {
+            return;
+        }
+        self.shown.clone_from(self.snapshots.read());
+        if self.colors.len() != self.shown.labels.len() {
+            self.colors =
+                palette::label_colors(self.shown.labels.len(), self.shown.decider.as_ref());
         }
     }
 
@@ -119,47 +137,96 @@ impl GenreMeterEditor {
         self.level_db = peak_db.max(self.level_db - METER_FALL_DB_PER_S * dt_s);
     }
 
+    fn color(&self, idx: usize) -> Color32 {
+        self.colors
+            .get(idx)
+            .copied()
+            .unwrap_or_else(|| palette::label_color(idx, self.shown.labels.len()))
+    }
+
+    /// What is playing, how sure, and which estimate says so.
     fn header(&self, ui: &mut Ui) {
         let snapshot = &self.shown;
-        let top = genre_core::smoother::top_label(&snapshot.now);
+        let headline = view::headline(snapshot, self.params.bypass.value());
+        let labels = &snapshot.labels;
+        let color = match headline.message {
+            Message::Genre { idx, .. } => self.color(idx),
+            Message::Uncertain { first, .. } => palette::muted(self.color(first.0)),
+            _ => headline.color(labels.len()),
+        };
         ui.horizontal(|ui| {
-            match top {
-                Some((idx, p)) => {
-                    ui.label(
-                        RichText::new(snapshot.labels[idx].to_uppercase())
-                            .size(44.0)
-                            .strong()
-                            .color(label_color(idx, snapshot.labels.len())),
-                    );
-                    ui.label(
-                        RichText::new(format!("{:.0} %", p * 100.0))
-                            .size(28.0)
-                            .color(TEXT_STRONG),
-                    );
-                }
-                None => {
-                    ui.label(RichText::new("no estimate yet").size(30.0).color(TEXT_WEAK));
-                }
-            }
+            let (tag, tag_color) = match headline.source {
+                Some(Source::Now) => ("NOW", TEXT_STRONG),
+                Some(Source::TrackSoFar) => ("TRACK SO FAR", TEXT_STRONG),
+                Some(Source::Saved) => ("SAVED", WARNING),
+                None => ("STATUS", TEXT_WEAK),
+            };
+            egui::Frame::new()
+                .stroke(Stroke::new(1.0, tag_color))
+                .corner_radius(3.0)
+                .inner_margin(egui::Margin::symmetric(6, 1))
+                .show(ui, |ui| {
+                    ui.label(RichText::new(tag).size(13.0).strong().color(tag_color));
+                });
+            ui.label(RichText::new(&headline.caption).color(TEXT_WEAK));
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 self.level_meter(ui);
             });
         });
-        self.status_line(ui);
+        ui.horizontal(|ui| {
+            let size = if matches!(headline.message, Message::Genre { .. }) {
+                TITLE_SIZE
+            } else {
+                QUIET_TITLE_SIZE
+            };
+            ui.label(
+                RichText::new(headline.title(labels))
+                    .size(size)
+                    .strong()
+                    .color(color),
+            );
+            let detail = headline.detail(labels);
+            if !detail.is_empty() {
+                let detail_color = match headline.message {
+                    Message::Genre { .. } => TEXT_STRONG,
+                    _ => TEXT_WEAK,
+                };
+                ui.label(RichText::new(detail).size(26.0).color(detail_color));
+            }
+        });
+        ui.horizontal(|ui| {
+            if let Some(confidence) = headline.confidence() {
+                let threshold = snapshot
+                    .decider
+                    .as_ref()
+                    .map_or(0.5, |d| d.uncertain_threshold());
+                let fill = match headline.message {
+                    Message::NotMusic { .. } => NEUTRAL,
+                    _ => color,
+                };
+                confidence_meter(ui, confidence, threshold, fill);
+                let words = match headline.message {
+                    Message::Genre { .. } => "confident".to_owned(),
+                    Message::Uncertain { .. } => {
+                        format!("a guess: below the {} threshold", view::percent(threshold))
+                    }
+                    _ => "confidence".to_owned(),
+                };
+                ui.label(RichText::new(words).color(TEXT_WEAK));
+                ui.separator();
+            }
+            self.status_line(ui);
+        });
     }
 
     fn level_meter(&self, ui: &mut Ui) {
-        let (rect, _) = ui.allocate_exact_size(Vec2::new(150.0, 14.0), egui::Sense::hover());
+        let (rect, _) = ui.allocate_exact_size(Vec2::new(140.0, 14.0), Sense::hover());
         let painter = ui.painter_at(rect);
-        painter.rect_filled(rect, 2.0, Color32::from_rgb(45, 48, 54));
+        painter.rect_filled(rect, 2.0, PANEL);
         let fraction = ((self.level_db - METER_FLOOR_DB) / -METER_FLOOR_DB).clamp(0.0, 1.0);
         let mut filled = rect;
         filled.set_width(rect.width() * fraction);
-        let color = if self.level_db > -3.0 {
-            WARNING
-        } else {
-            Color32::from_rgb(90, 200, 120)
-        };
+        let color = if self.level_db > -3.0 { WARNING } else { GOOD };
         painter.rect_filled(filled, 2.0, color);
         ui.label(
             RichText::new(if self.level_db <= METER_FLOOR_DB {
@@ -175,29 +242,30 @@ impl GenreMeterEditor {
     fn status_line(&self, ui: &mut Ui) {
         let snapshot = &self.shown;
         ui.horizontal_wrapped(|ui| {
-            let (text, color) = match &snapshot.status {
-                Status::Inactive => (
-                    "inactive: the host is not running audio".to_owned(),
-                    TEXT_WEAK,
-                ),
-                Status::LoadingModel => ("loading the model...".to_owned(), TEXT_WEAK),
-                Status::WarmingUp(s) => (
-                    format!("warming up: {:.0} s until the first estimate", s.ceil()),
-                    TEXT_STRONG,
-                ),
-                Status::Listening => ("listening".to_owned(), Color32::from_rgb(90, 200, 120)),
-                Status::Silent => (
-                    "silent (below the gate): not classifying".to_owned(),
-                    TEXT_WEAK,
-                ),
-                Status::ModelError(message) => (format!("model error: {message}"), WARNING),
-                Status::InputError(message) => (format!("input error: {message}"), WARNING),
+            let (text, color) = match &snapshot.activity {
+                Activity::Inactive => ("inactive".to_owned(), TEXT_WEAK),
+                Activity::LoadingModel => ("loading the model".to_owned(), TEXT_WEAK),
+                Activity::WarmingUp(s) => (format!("warming up: {:.0} s", s.ceil()), TEXT_WEAK),
+                Activity::Listening => ("listening".to_owned(), GOOD),
+                Activity::Silent => ("silent: below the gate".to_owned(), TEXT_WEAK),
+                Activity::Paused if self.params.bypass.value() => {
+                    ("bypassed".to_owned(), TEXT_WEAK)
+                }
+                Activity::Paused => ("stopped".to_owned(), TEXT_WEAK),
+                Activity::ModelError(_) => ("model error".to_owned(), WARNING),
+                Activity::InputError(_) => ("input error".to_owned(), WARNING),
             };
             ui.label(RichText::new(text).color(color));
+            if let Some(position_s) = snapshot.position_s {
+                ui.label(
+                    RichText::new(format!("| song {}", format_duration(position_s as f32)))
+                        .color(TEXT_WEAK),
+                );
+            }
             if snapshot.host_rate_hz > 0.0 && snapshot.model_rate_hz > 0 {
                 ui.label(
                     RichText::new(format!(
-                        "| {} resampled to {}",
+                        "| {} → {}",
                         format_rate(snapshot.host_rate_hz),
                         format_rate(snapshot.model_rate_hz as f32)
                     ))
@@ -233,36 +301,39 @@ impl GenreMeterEditor {
         };
         let name = &snapshot.labels[target_idx];
         ui.horizontal_wrapped(|ui| {
-            let color = label_color(target_idx, snapshot.labels.len());
             ui.label(
                 RichText::new(format!("Target {name}:"))
                     .strong()
-                    .color(color),
+                    .color(self.color(target_idx)),
             );
             let now = snapshot.now.get(target_idx).copied().unwrap_or(0.0);
             let track = snapshot.track.get(target_idx).copied().unwrap_or(0.0);
             ui.label(
                 RichText::new(format!(
-                    "now {:.0} %, track so far {:.0} %",
-                    now * 100.0,
-                    track * 100.0
+                    "now {}, track so far {}",
+                    view::percent(now),
+                    view::percent(track)
                 ))
                 .color(TEXT_STRONG),
             );
-            match genre_core::smoother::top_label(&snapshot.now) {
+            let top = snapshot
+                .now_verdict
+                .filter(|v| v.status.has_genre())
+                .and_then(|v| v.top_genre);
+            match top {
                 Some((top, p)) if top != target_idx => {
                     ui.label(
                         RichText::new(format!(
-                            "| {} has taken over ({:.0} %)",
+                            "| {} has taken over ({})",
                             snapshot.labels[top],
-                            p * 100.0
+                            view::percent(p)
                         ))
                         .strong()
                         .color(WARNING),
                     );
                 }
                 Some(_) => {
-                    ui.label(RichText::new("| on target").color(Color32::from_rgb(90, 200, 120)));
+                    ui.label(RichText::new("| on target").color(GOOD));
                 }
                 None => {}
             }
@@ -273,24 +344,30 @@ impl GenreMeterEditor {
         let Some(gui) = self.gui.as_ref() else { return };
         let setter = gui.param_setter();
         let params = &self.params;
+        ui.spacing_mut().item_spacing.y = 8.0;
         ui.horizontal_wrapped(|ui| {
-            if ui
-                .button(RichText::new("Reset").size(16.0))
-                .on_hover_text("Clear the track so far and the timeline")
-                .clicked()
-            {
-                self.shared.reset_requested.store(true, Ordering::Release);
-            }
-            let freeze_text = if self.frozen { "Unfreeze" } else { "Freeze" };
-            if ui
-                .button(RichText::new(freeze_text).size(16.0))
-                .on_hover_text("Hold the display")
-                .clicked()
-            {
-                self.frozen = !self.frozen;
-            }
-            ui.separator();
-            ui.label("Target");
+            control_label(ui, "Channel");
+            segmented(ui, &params.channel, &setter, |mode| match mode {
+                ChannelMode::Sum => "Left+Right averaged (as the CLI hears a file)",
+                ChannelMode::Left => "The left channel only",
+                ChannelMode::Right => "The right channel only",
+                ChannelMode::Mid => "The centre of the stereo image",
+                ChannelMode::Side => "What is not in the centre",
+            });
+            ui.add_space(16.0);
+            control_label(ui, "Response");
+            segmented(ui, &params.response, &setter, |response| match response {
+                Response::Fast => "\"Now\" follows the last ~3 s",
+                Response::Normal => "\"Now\" follows the last ~10 s",
+                Response::Slow => "\"Now\" follows the last ~30 s",
+            });
+        });
+        ui.horizontal_wrapped(|ui| {
+            control_label(ui, "Gate");
+            ui.add(ParamSlider::for_param(&params.gate_db, &setter).with_width(130.0))
+                .on_hover_text("Windows quieter than this are not classified");
+            ui.add_space(16.0);
+            control_label(ui, "Target");
             let labels = &self.shown.labels;
             let current = params.target.value();
             let current_text = params
@@ -310,31 +387,63 @@ impl GenreMeterEditor {
                         }
                     }
                 });
-        });
-        ui.horizontal_wrapped(|ui| {
-            ui.label(params.channel.name());
-            ui.add(ParamSlider::for_param(&params.channel, &setter).with_width(90.0));
-            ui.label(params.response.name());
-            ui.add(ParamSlider::for_param(&params.response, &setter).with_width(110.0));
-            ui.label(params.gate_db.name());
-            ui.add(ParamSlider::for_param(&params.gate_db, &setter).with_width(110.0));
+            ui.add_space(16.0);
+            if ui
+                .button("Reset")
+                .on_hover_text("Clear the track so far and the timeline")
+                .clicked()
+            {
+                self.shared.reset_requested.store(true, Ordering::Release);
+            }
+            let freeze_text = if self.frozen { "Unfreeze" } else { "Freeze" };
+            if ui
+                .selectable_label(self.frozen, freeze_text)
+                .on_hover_text("Hold the display")
+                .clicked()
+            {
+                self.frozen = !self.frozen;
+            }
+            let bypassed = params.bypass.value();
+            if ui
+                .selectable_label(bypassed, "Bypass")
+                .on_hover_text("Audio passes either way; bypassed, nothing is analysed")
+                .clicked()
+            {
+                setter.begin_set_parameter(&params.bypass);
+                setter.set_parameter(&params.bypass, !bypassed);
+                setter.end_set_parameter(&params.bypass);
+            }
         });
     }
-}
 
-impl GenreMeterEditor {
     /// Everything inside the window margin.
     fn contents(&mut self, ui: &mut Ui) {
         self.header(ui);
         ui.separator();
         let snapshot = &self.shown;
         let target_idx = self.params.target_idx(snapshot.labels.len());
+        let colors = &self.colors;
         ui.columns(2, |columns| {
-            columns[0].label(RichText::new("Now").strong().color(TEXT_STRONG));
-            bars::draw(&mut columns[0], &snapshot.labels, &snapshot.now, target_idx);
+            columns[0].label(
+                RichText::new(format!("Now (last ~{:.0} s)", snapshot.response_s))
+                    .strong()
+                    .color(TEXT_STRONG),
+            );
+            bars::draw(
+                &mut columns[0],
+                &snapshot.labels,
+                colors,
+                &snapshot.now,
+                target_idx,
+            );
+            let what = if snapshot.follows_song {
+                "of the song"
+            } else {
+                "heard"
+            };
             columns[1].label(
                 RichText::new(format!(
-                    "Track so far ({})",
+                    "Track so far ({} {what})",
                     format_duration(snapshot.track_num_windows as f32 * snapshot.hop_s)
                 ))
                 .strong()
@@ -343,13 +452,14 @@ impl GenreMeterEditor {
             bars::draw(
                 &mut columns[1],
                 &snapshot.labels,
+                colors,
                 &snapshot.track,
                 target_idx,
             );
         });
         ui.separator();
-        ui.label(RichText::new("Timeline").strong().color(TEXT_STRONG));
-        timeline::draw(ui, snapshot, target_idx);
+        let height = (ui.available_height() - BELOW_TIMELINE_HEIGHT).max(timeline::MIN_HEIGHT);
+        timeline::draw(ui, snapshot, colors, target_idx, height);
         ui.separator();
         self.target_view(ui);
         ui.separator();
@@ -365,22 +475,21 @@ impl NiceEguiApp for GenreMeterEditor {
         _frame: &mut nice_plug_egui::Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
         let mut visuals = egui::Visuals::dark();
-        visuals.panel_fill = BACKGROUND;
-        visuals.window_fill = BACKGROUND;
+        visuals.panel_fill = palette::BACKGROUND;
+        visuals.window_fill = palette::BACKGROUND;
         egui_ctx.set_visuals(visuals);
         egui_ctx.all_styles_mut(|style| {
             for font in style.text_styles.values_mut() {
                 font.size *= 1.15;
             }
+            style.spacing.button_padding = Vec2::new(8.0, 3.0);
         });
         self.gui = Some(gui);
         Ok(())
     }
 
     fn ui(&mut self, ui: &mut Ui, _frame: &mut nice_plug_egui::Frame) {
-        if !self.frozen && self.snapshots.updated() {
-            self.shown.clone_from(self.snapshots.read());
-        }
+        self.update_snapshot();
         self.update_level();
         ResizableWindow::new("genre-meter")
             .min_size(MIN_SIZE)
@@ -396,21 +505,51 @@ impl NiceEguiApp for GenreMeterEditor {
     }
 }
 
-/// A distinct colour per label, spread around the hue circle.
-pub fn label_color(idx: usize, num_labels: usize) -> Color32 {
-    let hue = idx as f32 / num_labels.max(1) as f32;
-    egui::ecolor::Hsva::new(hue, 0.65, 0.95, 1.0).into()
+/// A control's name, as readable as the rest.
+fn control_label(ui: &mut Ui, text: &str) {
+    ui.label(RichText::new(text).color(TEXT_STRONG));
 }
 
-/// `background` blended towards `color` by `amount` (0–1).
-pub fn blend(background: Color32, color: Color32, amount: f32) -> Color32 {
-    let t = amount.clamp(0.0, 1.0);
-    let mix = |a: u8, b: u8| (f32::from(a) + (f32::from(b) - f32::from(a)) * t).round() as u8;
-    Color32::from_rgb(
-        mix(background.r(), color.r()),
-        mix(background.g(), color.g()),
-        mix(background.b(), color.b()),
-    )
+/// An enum parameter as a row of buttons, the chosen one lit.
+fn segmented<T: Enum + PartialEq + Copy + 'static>(
+    ui: &mut Ui,
+    param: &EnumParam<T>,
+    setter: &ParamSetter<'_>,
+    hover: impl Fn(T) -> &'static str,
+) {
+    let current = param.value();
+    ui.scope(|ui| {
+        ui.spacing_mut().item_spacing.x = 2.0;
+        for (idx, name) in T::variants().iter().enumerate() {
+            let value = T::from_index(idx);
+            if ui
+                .selectable_label(value == current, *name)
+                .on_hover_text(hover(value))
+                .clicked()
+                && value != current
+            {
+                setter.begin_set_parameter(param);
+                setter.set_parameter(param, value);
+                setter.end_set_parameter(param);
+            }
+        }
+    });
+}
+
+/// How sure the headline is: a bar filled to `confidence` with a tick at
+/// the card's "uncertain" threshold.
+fn confidence_meter(ui: &mut Ui, confidence: f32, threshold: f32, fill: Color32) {
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(200.0, 12.0), Sense::hover());
+    let painter = ui.painter_at(rect.expand(2.0));
+    painter.rect_filled(rect, 2.0, PANEL);
+    let mut filled = rect;
+    filled.set_width(rect.width() * confidence.clamp(0.0, 1.0));
+    painter.rect_filled(filled, 2.0, fill);
+    let x = rect.left() + rect.width() * threshold.clamp(0.0, 1.0);
+    painter.line_segment(
+        [pos2(x, rect.top() - 2.0), pos2(x, rect.bottom() + 2.0)],
+        Stroke::new(2.0, TEXT_STRONG),
+    );
 }
 
 /// "48 kHz", "22.05 kHz".

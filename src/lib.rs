@@ -21,14 +21,14 @@ pub mod worker;
 use editor::{DEFAULT_HEIGHT, DEFAULT_WIDTH, GenreMeterEditor};
 use params::GenreMeterParams;
 use shared::Shared;
-use tap::Tap;
+use tap::{Tap, Transport};
 use worker::{Snapshot, Worker, WorkerContext};
 
 /// Seconds of host audio the tap ring holds (on top of one maximum block).
 pub const RING_CAPACITY_S: f32 = 4.0;
-/// Host resets the worker may have yet to act on; more within one of its
-/// rounds (25 ms) and the latest are not marked.
-pub const MAX_PENDING_RESETS: usize = 64;
+/// Marks (plays, stops, jumps, resets) the worker may have yet to act on.
+/// When they are all pending, the tap drops audio until there is room.
+pub const MAX_PENDING_MARKS: usize = 1024;
 
 /// The plugin instance.
 pub struct GenreMeter {
@@ -40,13 +40,9 @@ pub struct GenreMeter {
     editor_state: Arc<EguiEditorState>,
     /// Wakes the editor when the worker publishes.
     repaint: RepaintNotifier,
-    /// The audio-thread side of the ring; created in `activate()`.
+    /// The audio-thread side of the sample ring and the mark queue;
+    /// created in `activate()`.
     tap: Option<Tap>,
-    /// Where the host's `reset()` calls (transport discontinuities) fell in
-    /// the tap stream, as [`Tap::num_written`] at that moment, in order; the
-    /// worker analyses the ring up to each, then restarts the analysis stream
-    /// there (keeping the track so far). Created in `activate()`.
-    resets: Option<rtrb::Producer<u64>>,
     /// The analysis thread; started in `activate()`, joined in `deactivate()`.
     worker: Option<Worker>,
     /// Publishing side of the snapshot buffer while no worker holds it.
@@ -67,7 +63,6 @@ impl Default for GenreMeter {
             ),
             repaint: RepaintNotifier::new(),
             tap: None,
-            resets: None,
             worker: None,
             snapshot_input: Some(snapshot_input),
             snapshot_output: Some(snapshot_output),
@@ -94,9 +89,13 @@ impl Drop for GenreMeter {
 
 impl Plugin for GenreMeter {
     const NAME: &'static str = "Genre Meter";
-    const VENDOR: &'static str = "Genre Meter";
-    const URL: &'static str = "https://example.invalid/genre-meter";
-    const EMAIL: &'static str = "genre-meter@example.invalid";
+    // NOTE: the project has no web site, support address or domain of its
+    // own, so the descriptors name none rather than a made-up one, and the
+    // CLAP id is the plugin's name instead of a reverse domain it does not
+    // own. Give these real values once such a home exists.
+    const VENDOR: &'static str = "Genre Meter project";
+    const URL: &'static str = "";
+    const EMAIL: &'static str = "";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
@@ -145,15 +144,14 @@ impl Plugin for GenreMeter {
         let capacity = (host_rate_hz.max(1.0) * RING_CAPACITY_S).ceil() as usize
             + buffer_config.max_buffer_size as usize;
         let (producer, consumer) = tap::ring(capacity);
-        self.tap = Some(Tap::new(producer));
-        let (reset_producer, reset_consumer) = rtrb::RingBuffer::new(MAX_PENDING_RESETS);
-        self.resets = Some(reset_producer);
+        let (mark_producer, mark_consumer) = tap::marks(MAX_PENDING_MARKS);
+        self.tap = Some(Tap::new(producer, mark_producer));
         self.shared.num_dropped_samples.store(0, Ordering::Relaxed);
 
         if let Some(snapshot_input) = self.snapshot_input.take() {
             let context = WorkerContext {
                 consumer,
-                resets: reset_consumer,
+                marks: mark_consumer,
                 params: Arc::clone(&self.params),
                 shared: Arc::clone(&self.shared),
                 snapshot_input,
@@ -174,9 +172,8 @@ impl Plugin for GenreMeter {
         // Runs on the audio thread: only tell the worker where the stream
         // restarts (a wait-free push). The samples before this point are
         // already in the ring; those after it follow the push.
-        if let (Some(tap), Some(resets)) = (self.tap.as_ref(), self.resets.as_mut()) {
-            // Full only if the worker missed 64 resets in a row: drop this one.
-            let _ = resets.push(tap.num_written());
+        if let Some(tap) = self.tap.as_mut() {
+            tap.reset();
         }
     }
 
@@ -184,13 +181,29 @@ impl Plugin for GenreMeter {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        // The wrapper has already copied input to output; the tap only reads.
+        // The wrapper has already copied input to output, bypassed or not;
+        // the tap only reads.
         if let Some(tap) = self.tap.as_mut() {
+            let transport = if self.params.bypass.value() {
+                Transport::Stopped
+            } else if context.plugin_api() == PluginApi::Standalone {
+                // The standalone's position is its own sample count (or an
+                // idle JACK transport): what it hears is live input.
+                Transport::Free
+            } else {
+                let host = context.transport();
+                match host.pos_samples() {
+                    Some(pos) if host.playing => Transport::Playing(pos),
+                    Some(_) => Transport::Stopped,
+                    None => Transport::Unknown,
+                }
+            };
             tap.process(
                 buffer.as_slice_immutable(),
                 self.params.channel.value(),
+                transport,
                 &self.shared,
             );
         }
@@ -200,12 +213,11 @@ impl Plugin for GenreMeter {
     fn deactivate(&mut self) {
         self.stop_worker();
         self.tap = None;
-        self.resets = None;
     }
 }
 
 impl ClapPlugin for GenreMeter {
-    const CLAP_ID: &'static str = "invalid.example.genre-meter";
+    const CLAP_ID: &'static str = "genre-meter";
     const CLAP_DESCRIPTION: Option<&'static str> = Some("Shows which musical genre is playing");
     const CLAP_MANUAL_URL: Option<&'static str> = None;
     const CLAP_SUPPORT_URL: Option<&'static str> = None;

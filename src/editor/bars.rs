@@ -2,7 +2,7 @@
 
 use egui::{Align2, Color32, FontId, Sense, Stroke, Ui, Vec2, pos2};
 
-use super::{TEXT_STRONG, TEXT_WEAK, blend, label_color};
+use super::palette::{PANEL, TEXT_STRONG, TEXT_WEAK, blend, label_color};
 
 /// Height of one bar row in logical pixels.
 const ROW_HEIGHT: f32 = 19.0;
@@ -11,8 +11,15 @@ const NAME_WIDTH: f32 = 78.0;
 /// Width reserved for the percentage.
 const VALUE_WIDTH: f32 = 44.0;
 
-/// Draws `values` (0–1, one per label) as bars; the target's row is outlined.
-pub fn draw(ui: &mut Ui, labels: &[String], values: &[f32], target_idx: Option<usize>) {
+/// Draws `values` (0–1, one per label) as bars in the labels' `colors`;
+/// the target's row is outlined.
+pub fn draw(
+    ui: &mut Ui,
+    labels: &[String],
+    colors: &[Color32],
+    values: &[f32],
+    target_idx: Option<usize>,
+) {
     let width = ui.available_width().max(NAME_WIDTH + VALUE_WIDTH + 20.0);
     let num_rows = labels.len().max(1);
     let (rect, _) = ui.allocate_exact_size(
@@ -35,7 +42,10 @@ pub fn draw(ui: &mut Ui, labels: &[String], values: &[f32], target_idx: Option<u
     for (idx, label) in labels.iter().enumerate() {
         let value = values.get(idx).copied().unwrap_or(0.0).clamp(0.0, 1.0);
         let top = rect.top() + idx as f32 * ROW_HEIGHT;
-        let color = label_color(idx, labels.len());
+        let color = colors
+            .get(idx)
+            .copied()
+            .unwrap_or_else(|| label_color(idx, labels.len()));
         let y_mid = top + ROW_HEIGHT * 0.5;
         painter.text(
             pos2(rect.left(), y_mid),
@@ -48,14 +58,10 @@ pub fn draw(ui: &mut Ui, labels: &[String], values: &[f32], target_idx: Option<u
             pos2(bar_left, top + 3.0),
             Vec2::new(bar_width, ROW_HEIGHT - 6.0),
         );
-        painter.rect_filled(track, 2.0, Color32::from_rgb(40, 43, 49));
+        painter.rect_filled(track, 2.0, PANEL);
         let mut filled = track;
         filled.set_width(bar_width * value);
-        painter.rect_filled(
-            filled,
-            2.0,
-            blend(Color32::from_rgb(40, 43, 49), color, 0.35 + 0.65 * value),
-        );
+        painter.rect_filled(filled, 2.0, blend(PANEL, color, 0.45 + 0.55 * value));
         if target_idx == Some(idx) {
             let outline = [
                 track.left_top(),

@@ -17,6 +17,11 @@
 //! one) proves nothing, so a paced stream must not need more than a ring
 //! of such audio in a row. An unpaced stream goes as fast as the host can
 //! (an offline bounce).
+//!
+//! A stream may carry a host transport ([`Section`]s of playing and stopped
+//! song time, sent with every process call as CLAP transport info). Its
+//! song timeline does not grow window by window, so such a stream is paced
+//! in time instead: at most [`Stream::speed`] times real time.
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -30,14 +35,17 @@ use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::audio_ports_config::{
     AudioPortsConfigBuffer, MainPortInfo, PluginAudioPortsConfig,
 };
-use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::params::{ParamInfoBuffer, ParamInfoFlags, PluginParams};
 use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::PluginState;
-use clack_host::events::event_types::ParamValueEvent;
+use clack_host::events::EventFlags;
+use clack_host::events::event_types::{ParamValueEvent, TransportEvent, TransportFlags};
 use clack_host::prelude::*;
+use clack_host::utils::{BeatTime, SecondsTime};
 use genre_core::analyzer::{Analyzer, AnalyzerConfig, DEFAULT_GATE_DB};
 use genre_core::card::ModelCard;
 use genre_core::mel::FeatureSpec;
+use genre_core::verdict::Decider;
 use genre_meter::params::TrackState;
 
 /// Set to `1` for the full-length soak and instance tests (see the README).
@@ -132,7 +140,9 @@ pub fn example(genre: &str, rate_hz: u32) -> Vec<f32> {
 pub struct Model {
     /// The labels, in the model's order.
     pub labels: Vec<String>,
-    spec: FeatureSpec,
+    /// The card's decision rules.
+    pub decider: Decider,
+    pub spec: FeatureSpec,
     /// Host frames the first window needs, per host rate (measured).
     first_window_frames: Mutex<BTreeMap<u32, u64>>,
     sample_rate_hz: u64,
@@ -153,6 +163,7 @@ pub fn model() -> &'static Model {
         let hop_frames = (genre_meter::worker::HOP_S / spec.frame_period_s()).round() as u64;
         Model {
             labels: card.labels.clone(),
+            decider: Decider::from_card(&card),
             spec: spec.clone(),
             first_window_frames: Mutex::new(BTreeMap::new()),
             sample_rate_hz: u64::from(spec.sample_rate_hz),
@@ -215,27 +226,33 @@ impl Model {
     }
 }
 
-/// Windows analysed since the analysis was last cleared (classified,
-/// silent and failed ones; the timeline counts them all).
+/// Windows a listening history holds or dropped since the analysis was
+/// last cleared (classified, silent and failed ones; it counts them all).
 pub fn num_windows(state: &TrackState) -> u64 {
-    let num_labels = state.labels.len().max(1);
-    (state.timeline.len() / num_labels) as u64 + state.timeline_num_dropped
+    assert!(
+        !state.timeline_follows_song,
+        "a song timeline does not count windows"
+    );
+    state.num_entries() as u64 + state.timeline_first
 }
 
-/// The label the track so far names, if anything was classified.
+/// The track-so-far estimate's probabilities (zeros if nothing was classified).
+pub fn track_means(state: &TrackState) -> Vec<f32> {
+    state
+        .estimate(&model().decider)
+        .map_or_else(|| vec![0.0; state.labels.len()], |(means, _)| means)
+}
+
+/// The genre the track so far names (confidently or as a guess), if any.
 pub fn top_label(state: &TrackState) -> Option<&str> {
-    if state.track_num_windows == 0 {
-        return None;
-    }
-    let means = state.track_means();
-    let top = (0..means.len()).max_by(|&a, &b| means[a].total_cmp(&means[b]))?;
+    let (_, verdict) = state.estimate(&model().decider)?;
+    let (top, _) = verdict.top_genre.filter(|_| verdict.status.has_genre())?;
     Some(state.labels[top].as_str())
 }
 
 /// The track so far as text, for messages.
 pub fn describe(state: &TrackState) -> String {
-    let mut means: Vec<(f32, &str)> = state
-        .track_means()
+    let mut means: Vec<(f32, &str)> = track_means(state)
         .into_iter()
         .zip(state.labels.iter().map(String::as_str))
         .collect();
@@ -245,12 +262,19 @@ pub fn describe(state: &TrackState) -> String {
         .take(3)
         .map(|(p, l)| format!("{l} {p:.2}"))
         .collect();
+    let status = state
+        .estimate(&model().decider)
+        .map_or("silent", |(_, v)| v.status.as_str());
     format!(
-        "{} windows ({} classified), timeline {}+{} dropped, track: {}",
-        num_windows(state),
-        state.track_num_windows,
-        state.timeline.len() / state.labels.len().max(1),
-        state.timeline_num_dropped,
+        "{} timeline entries from {} ({}), {} classified, track: {status}: {}",
+        state.num_entries(),
+        state.timeline_first,
+        if state.timeline_follows_song {
+            "song"
+        } else {
+            "history"
+        },
+        state.num_classified(),
         top.join(", ")
     )
 }
@@ -389,6 +413,7 @@ impl Loaded {
                     min: info.min_value,
                     max: info.max_value,
                     default: info.default_value,
+                    is_bypass: info.flags.contains(ParamInfoFlags::IS_BYPASS),
                 }
             })
             .collect()
@@ -436,6 +461,8 @@ pub struct ParamSummary {
     pub min: f64,
     pub max: f64,
     pub default: f64,
+    /// Flagged as the plugin's bypass.
+    pub is_bypass: bool,
 }
 
 /// The persisted analysis inside saved state (8-byte length + JSON whose
@@ -475,13 +502,44 @@ impl Blocks {
 }
 
 /// Which parameters the host automates while processing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Automation {
     None,
-    /// Three changes per block, to random parameters and values.
+    /// Three changes per block, to random parameters and values; all but
+    /// the bypass (bypassed, nothing is analysed, so a paced host would
+    /// wait for the analysis forever).
     All,
     /// Three changes per block, to the parameter with this name only.
     Only(&'static str),
+    /// The parameter with this name set to this value at the first frame.
+    Set(&'static str, f64),
+}
+
+/// A stretch of a stream's song time (see [`Stream::song`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Section {
+    /// Frames of the stream it lasts.
+    pub num_frames: u64,
+    /// The song position of its first frame (host frames), when it plays;
+    /// `None` while the transport is stopped (the input is silent then, as
+    /// a DAW's track is).
+    pub song_pos: Option<i64>,
+}
+
+impl Section {
+    pub fn play(from: i64, num_frames: u64) -> Self {
+        Self {
+            num_frames,
+            song_pos: Some(from),
+        }
+    }
+
+    pub fn stop(num_frames: u64) -> Self {
+        Self {
+            num_frames,
+            song_pos: None,
+        }
+    }
 }
 
 /// Sample `frame` of channel `channel` of a stream.
@@ -500,6 +558,12 @@ pub struct Stream<'a> {
     /// Wait for the analysis (see the module docs).
     pub paced: bool,
     pub seed: u64,
+    /// The host's transport, section by section (empty: the host sends no
+    /// transport info). While a section plays, the stream's audio is the
+    /// signal at the song position: `signal(channel, song frame)`.
+    pub song: Vec<Section>,
+    /// A stream with a song goes at most this many times real time.
+    pub speed: f64,
 }
 
 impl<'a> Stream<'a> {
@@ -515,7 +579,93 @@ impl<'a> Stream<'a> {
             resets_at: Vec::new(),
             paced: true,
             seed: u64::from(rate_hz) ^ num_frames,
+            song: Vec::new(),
+            speed: 4.0,
         }
+    }
+
+    /// A stream that follows `song` (see [`Stream::song`]); its length is
+    /// the sections'. Paced in time, not by the analysis.
+    pub fn with_song(rate_hz: u32, layout: Layout, song: &[Section], signal: Signal<'a>) -> Self {
+        let num_frames = song.iter().map(|s| s.num_frames).sum();
+        Self {
+            song: song.to_vec(),
+            paced: false,
+            ..Self::new(rate_hz, layout, num_frames, signal)
+        }
+    }
+
+    /// The section of stream frame `frame`: its index and first frame.
+    fn section_at(&self, frame: u64) -> Option<(usize, u64)> {
+        let mut start = 0;
+        for (idx, section) in self.song.iter().enumerate() {
+            if frame < start + section.num_frames {
+                return Some((idx, start));
+            }
+            start += section.num_frames;
+        }
+        None
+    }
+
+    /// The input sample of `channel` at stream frame `frame`.
+    fn sample(&self, channel: usize, frame: u64) -> f32 {
+        match self.section_at(frame) {
+            None => (self.signal)(channel, frame),
+            Some((idx, start)) => match self.song[idx].song_pos {
+                Some(pos) => (self.signal)(channel, (pos + (frame - start) as i64) as u64),
+                None => 0.0,
+            },
+        }
+    }
+
+    /// The CLAP transport info for a block starting at stream frame `frame`.
+    fn transport_at(&self, frame: u64) -> Option<TransportEvent> {
+        let (idx, start) = self.section_at(frame)?;
+        let section = self.song[idx];
+        let mut flags = TransportFlags::HAS_SECONDS_TIMELINE
+            | TransportFlags::HAS_BEATS_TIMELINE
+            | TransportFlags::HAS_TEMPO;
+        // A stopped transport still reports where it stands.
+        let pos = match section.song_pos {
+            Some(pos) => {
+                flags |= TransportFlags::IS_PLAYING;
+                pos + (frame - start) as i64
+            }
+            None => self.song[..idx]
+                .iter()
+                .rev()
+                .find_map(|s| s.song_pos.map(|p| p + s.num_frames as i64))
+                .unwrap_or(0),
+        };
+        let seconds = pos as f64 / f64::from(self.rate_hz);
+        let tempo = 120.0;
+        Some(TransportEvent {
+            header: clack_host::events::EventHeader::new_core(0, EventFlags::empty()),
+            flags,
+            song_pos_beats: BeatTime::from_float(seconds * tempo / 60.0),
+            song_pos_seconds: SecondsTime::from_float(seconds),
+            tempo,
+            tempo_inc: 0.0,
+            loop_start_beats: BeatTime::from_int(0),
+            loop_end_beats: BeatTime::from_int(0),
+            loop_start_seconds: SecondsTime::from_int(0),
+            loop_end_seconds: SecondsTime::from_int(0),
+            bar_start: BeatTime::from_int(0),
+            bar_number: 0,
+            time_signature_numerator: 4,
+            time_signature_denominator: 4,
+        })
+    }
+
+    /// The stream frames where a new section starts.
+    fn section_starts(&self) -> Vec<u64> {
+        self.song
+            .iter()
+            .scan(0, |start, s| {
+                *start += s.num_frames;
+                Some(*start)
+            })
+            .collect()
     }
 
     pub fn blocks(mut self, blocks: Blocks) -> Self {
@@ -611,8 +761,12 @@ pub fn run(loaded: &mut Loaded, stream: &Stream<'_>) -> RunReport {
     loaded.select_layout(stream.layout);
     let params = match stream.automation {
         Automation::None => Vec::new(),
-        Automation::All => loaded.param_infos(),
-        Automation::Only(name) => {
+        Automation::All => loaded
+            .param_infos()
+            .into_iter()
+            .filter(|p| !p.is_bypass)
+            .collect(),
+        Automation::Only(name) | Automation::Set(name, _) => {
             let found: Vec<_> = loaded
                 .param_infos()
                 .into_iter()
@@ -622,7 +776,12 @@ pub fn run(loaded: &mut Loaded, stream: &Stream<'_>) -> RunReport {
             found
         }
     };
-    let windows_before = num_windows(&loaded.analysis());
+    let before = loaded.analysis();
+    let windows_before = if before.timeline_follows_song {
+        0
+    } else {
+        num_windows(&before)
+    };
     let config = PluginAudioConfiguration {
         sample_rate: f64::from(stream.rate_hz),
         // CLAP hosts announce at least 1; some still send empty blocks.
@@ -676,7 +835,10 @@ pub fn run(loaded: &mut Loaded, stream: &Stream<'_>) -> RunReport {
         outcome.unwrap_or_else(|e| std::panic::resume_unwind(e))
     });
     loaded.instance.deactivate(stopped);
-    report.num_windows = num_windows(&loaded.analysis()) - windows_before;
+    let after = loaded.analysis();
+    if !after.timeline_follows_song {
+        report.num_windows = num_windows(&after).saturating_sub(windows_before);
+    }
     report
 }
 
@@ -733,6 +895,8 @@ fn process_on_audio_thread(
     let mut resets: Vec<u64> = stream.resets_at.clone();
     resets.sort_unstable();
     let mut resets = resets.into_iter().peekable();
+    let section_starts = stream.section_starts();
+    let started = Instant::now();
 
     let mut processor = stopped.start_processing().expect("start processing");
     let mut inputs = vec![vec![0.0f32; MAX_BLOCK]; num_channels];
@@ -746,12 +910,25 @@ fn process_on_audio_thread(
         while resets.next_if(|&at| at <= pos).is_some() {
             processor.reset();
         }
+        let next_section = section_starts
+            .iter()
+            .copied()
+            .find(|&start| start > pos)
+            .unwrap_or(u64::MAX);
         let next_stop = resets
             .peek()
             .copied()
             .unwrap_or(u64::MAX)
+            .min(next_section)
             .min(stream.num_frames);
         let n = (stream.blocks.next_len(&mut rng) as u64).min(next_stop - pos) as usize;
+        if !stream.song.is_empty() {
+            let due =
+                Duration::from_secs_f64(pos as f64 / f64::from(stream.rate_hz) / stream.speed);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
         if stream.paced {
             waiting.store(true, Ordering::Release);
             while pos + n as u64 > frames_read.load(Ordering::Acquire) + max_ahead {
@@ -764,14 +941,23 @@ fn process_on_audio_thread(
         }
         for (ch, input) in inputs.iter_mut().enumerate() {
             for (i, x) in input[..n].iter_mut().enumerate() {
-                *x = (stream.signal)(ch, pos + i as u64);
+                *x = stream.sample(ch, pos + i as u64);
             }
         }
         for output in outputs.iter_mut() {
             output[..n].fill(f32::from_bits(0x7fc0_dead));
         }
         events.clear();
-        if !params.is_empty() {
+        if let Automation::Set(_, value) = stream.automation {
+            if pos == 0 {
+                events.push(&ParamValueEvent::new(
+                    0,
+                    params[0].id,
+                    Pckn::match_all(),
+                    value,
+                ));
+            }
+        } else if !params.is_empty() {
             let mut times: Vec<u32> = (0..3).map(|_| rng.below(n.max(1)) as u32).collect();
             times.sort_unstable();
             for time in times {
@@ -805,13 +991,13 @@ fn process_on_audio_thread(
                 &InputEvents::from_buffer(&events),
                 &mut OutputEvents::from_buffer(&mut out_events),
                 Some(pos),
-                None,
+                stream.transport_at(pos).as_ref(),
             )
             .expect("process");
         for (ch, output) in outputs.iter().enumerate() {
             for (i, out) in output[..n].iter().enumerate() {
                 let frame = pos + i as u64;
-                let expected = (stream.signal)(ch, frame);
+                let expected = stream.sample(ch, frame);
                 if out.to_bits() != expected.to_bits() {
                     panic!(
                         "{} Hz {:?}, block {} of {n} frames, channel {ch}, frame {frame}: \

@@ -15,6 +15,7 @@ mod host;
 mod matrix;
 mod soak;
 mod state;
+mod transport;
 
 use host::{Automation, Layout, Loaded, Rng, Stream, describe, example, model, run, top_label};
 

@@ -7,7 +7,7 @@ use clack_extensions::render::RenderMode;
 
 use crate::host::{
     Automation, Blocks, Layout, Loaded, Signal, Stream, describe, example, full_length, model,
-    num_windows, run, top_label,
+    num_windows, run, top_label, track_means,
 };
 
 /// Host sample rates of the matrix, 8 kHz to 384 kHz.
@@ -80,7 +80,7 @@ fn every_rate_block_size_and_layout() {
                     "{cell}: invalid analysis {after:?}"
                 );
                 assert_eq!(
-                    after.track_num_windows - before.track_num_windows,
+                    after.num_classified() - before.num_classified(),
                     report.num_windows,
                     "{cell}: every window of music is classified"
                 );
@@ -89,9 +89,9 @@ fn every_rate_block_size_and_layout() {
                 }
                 // This cell's own share of the track so far.
                 let sums: Vec<u64> = after
-                    .track_sums_ppm
+                    .music_sums_ppm
                     .iter()
-                    .zip(before.track_sums_ppm.iter().chain(std::iter::repeat(&0)))
+                    .zip(before.music_sums_ppm.iter().chain(std::iter::repeat(&0)))
                     .map(|(now, earlier)| now - earlier)
                     .collect();
                 // Equal up to the rounding of the running sums to millionths.
@@ -171,10 +171,11 @@ fn track_sums(
     );
     let analysis = loaded.analysis();
     assert_eq!(
-        analysis.track_num_windows, report.num_windows,
+        analysis.num_classified(),
+        report.num_windows,
         "every window classified"
     );
-    (report.num_windows, analysis.track_sums_ppm)
+    (report.num_windows, analysis.music_sums_ppm)
 }
 
 /// Whether two track sums agree up to the rounding of running sums to millionths.
@@ -248,7 +249,8 @@ fn nan_inf_and_denormals_pass_bit_exactly_and_are_ignored() {
             describe(&analysis)
         );
         assert_eq!(
-            analysis.track_num_windows, 0,
+            analysis.num_classified(),
+            0,
             "{layout:?}: bad samples were classified"
         );
         assert!(
@@ -305,8 +307,8 @@ fn rate_changes_and_resets_mid_stream() {
         );
         // The track so far survives resets and rate changes.
         assert_eq!(
-            after.track_num_windows,
-            before.track_num_windows + report.num_windows
+            after.num_classified(),
+            before.num_classified() + report.num_windows
         );
         expected_total = (expected_total.0 + fewest, expected_total.1 + most);
     }
@@ -391,7 +393,7 @@ fn sixteen_instances_at_once() {
                         let analysis = loaded.analysis();
                         let summary = describe(&analysis);
                         if report.num_windows != *alone_windows
-                            || !same_sums(&analysis.track_sums_ppm, alone_sums)
+                            || !same_sums(&analysis.music_sums_ppm, alone_sums)
                         {
                             return Err(format!(
                                 "differs from the instance that ran alone \
@@ -457,8 +459,8 @@ fn offline_bounce_of_ten_minutes() {
     );
     assert!(analysis.is_valid_for(&model().labels), "{analysis:?}");
     assert!((1..=most).contains(&report.num_windows));
-    assert_eq!(analysis.track_num_windows, report.num_windows);
-    let total: f32 = analysis.track_means().iter().sum();
+    assert_eq!(analysis.num_classified(), report.num_windows);
+    let total: f32 = track_means(&analysis).iter().sum();
     assert!((total - 1.0).abs() < 1e-3, "track means sum to {total}");
     assert_eq!(
         top_label(&analysis),
