@@ -541,7 +541,7 @@ mod tests {
             EntryKind::Empty,
             EntryKind::Failed,
         ];
-        s.timeline = vec![
+        s.timeline = [
             [13, 230, 8, 4],   // metal, confident
             [70, 60, 80, 45],  // rock, uncertain
             [20, 20, 20, 195], // not music
