@@ -5,7 +5,8 @@
 //! and ambiences, tones, telephone signals, unpulsed chords and drones,
 //! sweeps, hum, noise of every colour, weather, crackle, metronomes and
 //! clocks, room tone and near-silence, and mixtures of them: 34 kinds, each
-//! with random parameters, all through the music corpus's delivery chain.
+//! with random parameters, all through the music corpus's own chain after the
+//! mix (room, master, codec, hiss) at its rates averaged over the genres.
 //! About a quarter of the kinds are held out (`test_template`) to measure
 //! whether "not music" generalises beyond the kinds trained on.
 //!
@@ -92,12 +93,31 @@ fn check_tools() -> Result<()> {
     {
         missing.push("festvox-us-slt-hts");
     }
+    // the music corpus's master chain: Calf and x42 plugins, Sonic Pi's hiss
+    for (path, pkg) in [
+        ("/usr/lib/lv2/calf.lv2", "calf-plugins"),
+        ("/usr/lib/lv2/dpl.lv2", "x42-plugins"),
+        (
+            "/usr/share/sonic-pi/samples/vinyl_hiss.flac",
+            "sonic-pi-samples",
+        ),
+    ] {
+        if !std::path::Path::new(path).exists() {
+            missing.push(pkg);
+        }
+    }
     if on_path("ffmpeg") {
         let enc = Command::new("ffmpeg")
             .args(["-hide_banner", "-encoders"])
             .output();
         if !enc.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("libmp3lame")) {
             missing.push("ffmpeg (with libmp3lame)");
+        }
+        let filters = Command::new("ffmpeg")
+            .args(["-hide_banner", "-filters"])
+            .output();
+        if !filters.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(" lv2 ")) {
+            missing.push("ffmpeg (with the lv2 filter)");
         }
     }
     if !missing.is_empty() {
@@ -190,9 +210,7 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<()> {
     }
 
     let results = results.into_inner().expect("results lock");
-    let mut csv = String::from(
-        "file,label,group,split,template,tempo_bpm,key,soundfont,seed,vocal,offset_s,chain,rms_db\n",
-    );
+    let mut csv = format!("{HEADER}\n");
     let mut failed = Vec::new();
     let mut table: BTreeMap<Kind, BTreeMap<&str, usize>> = BTreeMap::new();
     for (c, r) in clips.iter().zip(results) {
@@ -235,6 +253,10 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<()> {
     }
     Ok(())
 }
+
+/// The manifest's columns: the music corpus's first thirteen.
+const HEADER: &str =
+    "file,label,group,split,template,tempo_bpm,key,soundfont,seed,vocal,offset_s,chain,rms_db";
 
 /// Generates, delivers and writes one clip.
 fn render_clip(
@@ -279,4 +301,38 @@ fn row(c: &ClipPlan, g: &Generated, d: &Delivered) -> String {
         d.chain,
         d.rms_db
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manifest_row_carries_the_kind_and_the_delivery_chain() {
+        let c = ClipPlan {
+            index: 7,
+            kind: Kind::SpeechRadio,
+            split: "train",
+            seed: 42,
+        };
+        let g = Generated::synth(vec![0.0; 4], "wpm200;am");
+        let d = Delivered {
+            chain:
+                "rates=pop/x;room=plate1.2s-10;master=hp31+tilt-4/+3+mbcomp+lim9+width1.3;mp3@128"
+                    .into(),
+            rms_db: -17.96,
+        };
+        let r = row(&c, &g, &d);
+        let cols: Vec<&str> = r.trim_end().split(',').collect();
+        let names: Vec<&str> = HEADER.split(',').collect();
+        assert_eq!(cols.len(), names.len(), "{r}");
+        let col = |n: &str| cols[names.iter().position(|&h| h == n).unwrap()];
+        assert_eq!(col("file"), "not_music/speech_radio.00007.wav");
+        assert_eq!(col("template"), "speech_radio");
+        assert_eq!(
+            col("chain"),
+            "wpm200;am;rates=pop/x;room=plate1.2s-10;master=hp31+tilt-4/+3+mbcomp+lim9+width1.3;mp3@128"
+        );
+        assert_eq!(col("rms_db"), "-18.0");
+    }
 }

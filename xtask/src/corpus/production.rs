@@ -297,7 +297,7 @@ fn draw_room(label: &str, rng: &mut Rng) -> Option<(Room, f64)> {
     Some((kind, wet))
 }
 
-fn draw_master(label: &str, template: &str, rng: &mut Rng) -> MasterPlan {
+pub(crate) fn draw_master(label: &str, template: &str, rng: &mut Rng) -> MasterPlan {
     let lofi = matches!(template, "lofi" | "dub");
     let p_lp = if lofi {
         0.4

@@ -155,7 +155,7 @@ fn read_stem(path: &Path, start: usize, len: usize) -> Result<Stereo> {
 
 /// Adds a room's reverb to a stereo buffer as a send: the mid signal through
 /// the room's two decorrelated responses, `wet_db` below the dry level.
-fn add_room(x: &mut Stereo, room: &ir::RoomIr, wet_db: f64) {
+pub(crate) fn add_room(x: &mut Stereo, room: &ir::RoomIr, wet_db: f64) {
     let mid = mono(x);
     let dry = stereo_rms(x);
     for (ch, h) in x.iter_mut().zip(&room.channels) {

@@ -1,10 +1,21 @@
-//! The delivery chain: the same treatments the music corpus gets
-//! (corpus/render.rs), at the rates averaged over its genres, so that no
-//! treatment tells music from non-music. Then level, noise floor, exact
-//! length and a 16-bit file.
+//! The delivery chain: the music corpus's own chain after the mix, drawn as
+//! it would be for a song of a random genre, so that no treatment tells music
+//! from non-music. Then level, noise floor, exact length and a 16-bit file.
 //!
-//! Like the music, the clip passes sox at 44 100 Hz and comes back through
-//! `rate -v 22050`, so both share the resampler's band edge near 10.5 kHz.
+//! A music song goes: vinyl hiss (sometimes), a room by convolution, the mix
+//! normalised to [`MIX_RMS_DB`], the ffmpeg master ([`master::filter`]: EQ
+//! tilt, bus or multiband compression, saturation, a limiter driven to the
+//! genre's loudness, width, mono fold-down, 22 050 Hz), an MP3 round trip
+//! (sometimes), level, hiss and crackle. A non-music clip takes the same
+//! steps with the same code: the generated mono clip is resampled to
+//! 44.1 kHz and duplicated to stereo, then a [`MasterPlan`] is drawn for a
+//! genre and template picked as often as the music corpus has them
+//! (genres equally, held-out templates at the `test_template` share), so
+//! every treatment comes at its mean rate over the music.
+//!
+//! What stays non-music's own comes before the chain, in the kinds: the
+//! telephone band, rooms and halls of the speech settings, the radio
+//! compressor.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,36 +23,16 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use super::dsp::{Colour, SR, add_at, db, noise, peak, rms, secs};
+use crate::corpus::drums::{SONIC_PI_DIR, load_sample};
+use crate::corpus::ir;
+use crate::corpus::master::{self, MIX_RMS_DB};
+use crate::corpus::plan::{LABELS, TEMPLATES, split_counts};
+use crate::corpus::production::{MasterPlan, draw_master};
+use crate::corpus::render::{add_room, read_wav, write_wav};
 use crate::corpus::rng::Rng;
 
-/// Per-treatment rates: the mean of the music corpus's per-genre rates.
-struct Rates {
-    lowpass: f64,
-    thin: f64,
-    eq: f64,
-    overdrive: f64,
-    limit: f64,
-    comp: f64,
-    reverb: f64,
-    hall: f64,
-    mp3: f64,
-    noise: f64,
-    crackle: f64,
-}
-
-const RATES: Rates = Rates {
-    lowpass: 0.11,
-    thin: 0.3,
-    eq: 0.3,
-    overdrive: 0.09,
-    limit: 0.3,
-    comp: 0.3,
-    reverb: 0.58,
-    hall: 0.2,
-    mp3: 0.2,
-    noise: 0.21,
-    crackle: 0.06,
-};
+/// Rate the music is mastered at (its mixes are 44.1 kHz stereo).
+const MIX_SR: u32 = 44_100;
 
 /// What the chain did and the level it left.
 #[derive(Clone, Debug)]
@@ -50,6 +41,52 @@ pub struct Delivered {
     pub chain: String,
     /// Final RMS in dBFS.
     pub rms_db: f64,
+}
+
+/// The master a music song would get, drawn for one clip: the genre and
+/// template whose rates it follows, and the plan.
+#[derive(Clone, Debug)]
+pub struct MusicMaster {
+    /// Genre whose rates the plan follows.
+    pub label: &'static str,
+    /// Template (a few, like `lofi` and `dub`, have rates of their own).
+    pub template: &'static str,
+    /// The plan, as `corpus` draws it for that genre and template.
+    pub plan: MasterPlan,
+}
+
+/// Share of every genre's songs the music corpus renders from its held-out
+/// templates (its `test_template` split).
+fn held_out_share() -> f64 {
+    let n = 10_000;
+    let (_, _, _, tt) = split_counts(n);
+    tt as f64 / n as f64
+}
+
+/// Draws a master plan as the music corpus draws one for a song of a genre
+/// picked at random (every genre has as many songs) and one of its
+/// templates, held-out ones at their share: over many clips, every
+/// treatment comes at its mean rate over the music's genres.
+pub fn draw_music_master(rng: &mut Rng) -> MusicMaster {
+    let label = *rng.pick(&LABELS);
+    let held = rng.chance(held_out_share());
+    let of_label = || TEMPLATES.iter().filter(move |t| t.label == label);
+    let pool: Vec<&'static str> = of_label()
+        .filter(|t| t.held_out == held)
+        .map(|t| t.name)
+        .collect();
+    let pool = if pool.is_empty() {
+        of_label().map(|t| t.name).collect()
+    } else {
+        pool
+    };
+    let template = *rng.pick(&pool);
+    let plan = draw_master(label, template, &mut rng.fork("master"));
+    MusicMaster {
+        label,
+        template,
+        plan,
+    }
 }
 
 fn run(cmd: &mut Command, what: &str) -> Result<()> {
@@ -64,157 +101,25 @@ fn run(cmd: &mut Command, what: &str) -> Result<()> {
     Ok(())
 }
 
-fn write_f32(path: &Path, x: &[f32]) -> Result<()> {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: SR,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec)
-        .with_context(|| format!("creating {}", path.display()))?;
-    for &s in x {
-        w.write_sample(s)?;
-    }
-    w.finalize()?;
-    Ok(())
+/// One ffmpeg filter pass to 32-bit float WAV.
+fn ffmpeg(filter: &str, input: &Path, output: &Path) -> Result<()> {
+    run(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-nostdin", "-y", "-i"])
+            .arg(input)
+            .args(["-af", filter, "-c:a", "pcm_f32le"])
+            .arg(output),
+        &format!("ffmpeg -af {filter}"),
+    )
 }
 
-fn read_f32(path: &Path) -> Result<Vec<f32>> {
-    let mut r =
-        hound::WavReader::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let spec = r.spec();
-    if spec.sample_rate != SR || spec.channels != 1 {
-        bail!(
-            "{}: {} Hz × {}, expected {SR} Hz mono",
-            path.display(),
-            spec.sample_rate,
-            spec.channels
-        );
-    }
-    Ok(match spec.sample_format {
-        hound::SampleFormat::Float => r.samples::<f32>().collect::<Result<_, _>>()?,
-        hound::SampleFormat::Int => {
-            let scale = (1i64 << (spec.bits_per_sample - 1)) as f32;
-            r.samples::<i32>()
-                .map(|s| s.map(|v| v as f32 / scale))
-                .collect::<Result<_, _>>()?
-        }
-    })
+fn stereo_rms(x: &[Vec<f32>; 2]) -> f64 {
+    ((rms(&x[0]).powi(2) + rms(&x[1]).powi(2)) / 2.0).sqrt()
 }
 
-/// The sox effect list and its description (pure, so it can be tested).
-fn sox_effects(rng: &mut Rng) -> (Vec<String>, Vec<String>) {
-    let r = &RATES;
-    let s = |x: &str| x.to_string();
-    let mut fx: Vec<String> = vec![s("rate"), s("-v"), s("44100")];
-    let mut desc: Vec<String> = Vec::new();
-    let hp = rng.range(20.0, 90.0).round();
-    fx.extend([s("highpass"), format!("{hp}")]);
-    desc.push(format!("hp{hp}"));
-    if rng.chance(r.lowpass) {
-        let lp = rng.range(3500.0, 8000.0).round();
-        fx.extend([s("lowpass"), format!("{lp}")]);
-        desc.push(format!("lp{lp}"));
-        if rng.chance(r.thin) {
-            fx.extend([s("highpass"), s("250")]);
-            desc.push(s("thin"));
-        }
-    }
-    let bass = rng.range(-5.0, 6.0);
-    let treble = rng.range(-6.0, 5.0);
-    fx.extend([
-        s("bass"),
-        format!("{bass:.1}"),
-        s("treble"),
-        format!("{treble:.1}"),
-    ]);
-    desc.push(format!("bass{bass:+.0}"));
-    desc.push(format!("treble{treble:+.0}"));
-    if rng.chance(r.eq) {
-        let f = rng.range(300.0, 3000.0).round();
-        let g = rng.range(-4.0, 4.0);
-        fx.extend([s("equalizer"), format!("{f}"), s("1q"), format!("{g:.1}")]);
-        desc.push(format!("eq{f}{g:+.0}"));
-    }
-    if rng.chance(r.overdrive) {
-        let g = rng.range(4.0, 18.0).round();
-        fx.extend([
-            s("gain"),
-            s("-n"),
-            s("-6"),
-            s("overdrive"),
-            format!("{g}"),
-            s("20"),
-        ]);
-        desc.push(format!("od{g}"));
-    }
-    if rng.chance(r.limit) {
-        fx.extend(
-            [
-                "gain",
-                "-n",
-                "-6",
-                "compand",
-                "0.002,0.08",
-                "2:-80,-80,-30,-22,-18,-12,-8,-8,0,-6",
-                "0",
-                "-20",
-                "0.005",
-            ]
-            .map(s),
-        );
-        desc.push(s("limit"));
-    } else if rng.chance(r.comp) {
-        fx.extend(
-            [
-                "gain",
-                "-n",
-                "-6",
-                "compand",
-                "0.02,0.3",
-                "6:-80,-80,-40,-36,-20,-24,0,-14",
-                "0",
-                "-20",
-                "0.02",
-            ]
-            .map(s),
-        );
-        desc.push(s("comp"));
-    }
-    if rng.chance(r.reverb) {
-        let hall = rng.chance(r.hall);
-        let (rev, room, wet) = if hall {
-            (
-                rng.range(60.0, 100.0),
-                rng.range(80.0, 100.0),
-                rng.range(-3.0, 2.0),
-            )
-        } else {
-            (
-                rng.range(10.0, 60.0),
-                rng.range(20.0, 80.0),
-                rng.range(-8.0, -1.0),
-            )
-        };
-        fx.extend([
-            s("reverb"),
-            format!("{rev:.0}"),
-            s("50"),
-            format!("{room:.0}"),
-            s("100"),
-            format!("{:.0}", rng.range(0.0, 40.0)),
-            format!("{wet:.1}"),
-        ]);
-        desc.push(format!("{}{rev:.0}", if hall { "hall" } else { "rev" }));
-    }
-    fx.extend([s("rate"), s("-v"), s("22050"), s("gain"), s("-n"), s("-3")]);
-    (fx, desc)
-}
-
-/// Runs the chain on `x` (which holds `pre` samples of pre-roll before the
-/// clip) and writes exactly `n` samples to `out` as 16-bit PCM. `quiet`
-/// clips are levelled to −50…−36 dBFS instead of −28…−8.
+/// Runs the chain on `x` (22 050 Hz mono, holding `pre` samples of pre-roll
+/// before the clip) and writes exactly `n` samples to `out` as 16-bit PCM.
+/// `quiet` clips are levelled to −50…−36 dBFS instead of −28…−8.
 pub fn deliver(
     x: &[f32],
     pre: usize,
@@ -225,27 +130,76 @@ pub fn deliver(
     out: &Path,
 ) -> Result<Delivered> {
     std::fs::create_dir_all(work)?;
+    let mm = draw_music_master(&mut rng.fork("plan"));
+    let m = &mm.plan;
+    let mut desc = vec![format!("rates={}/{}", mm.label, mm.template)];
+
+    // 1. the mix: 44.1 kHz stereo, as the music's stems are mixed
     let src = work.join("gen.wav");
-    write_f32(&src, x)?;
-    let (fx, mut desc) = sox_effects(rng);
+    let up = work.join("up.wav");
+    write_wav(&src, SR, 1, x)?;
+    ffmpeg(&format!("aresample=resampler=soxr:osr={MIX_SR}"), &src, &up)?;
+    let (sr, ch, y) = read_wav(&up)?;
+    if sr != MIX_SR || ch != 1 {
+        bail!("unexpected resampled audio {sr} Hz × {ch}");
+    }
+    let mut mix = [y.clone(), y];
+    let len = mix[0].len();
+
+    // 2. vinyl hiss and room, as `corpus/render.rs` adds them to the mix
+    if let Some(vdb) = m.vinyl_db {
+        let hiss = load_sample(&Path::new(SONIC_PI_DIR).join("vinyl_hiss.flac"))?;
+        let h = [
+            (0..len)
+                .map(|i| hiss.l[i % hiss.l.len()])
+                .collect::<Vec<f32>>(),
+            (0..len).map(|i| hiss.r[i % hiss.r.len()]).collect(),
+        ];
+        let g = stereo_rms(&mix) * db(vdb) / stereo_rms(&h).max(1e-9);
+        for (c, hc) in mix.iter_mut().zip(&h) {
+            add_at(c, hc, 0, g);
+        }
+        desc.push(format!("vinyl{vdb:.0}"));
+    }
+    if let Some((kind, wet_db)) = m.room {
+        let irr = ir::room(kind, &mut rng.fork("room"));
+        add_room(&mut mix, &irr, wet_db);
+        desc.push(format!("room={}{:.1}s{wet_db:.0}", kind.name(), irr.rt60_s));
+    } else {
+        desc.push("room=dry".into());
+    }
+    let level = stereo_rms(&mix);
+    if level < 1e-6 {
+        bail!("clip is silent before the master (rms {level:.2e})");
+    }
+    let g = db(MIX_RMS_DB) / level;
+    for v in mix.iter_mut().flatten() {
+        *v = (f64::from(*v) * g) as f32;
+    }
+
+    // 3. the music's master chain → mono 22 050 Hz
+    let (filter, tokens) = master::filter(m, &mut rng.fork("master"));
+    desc.push(format!("master={}", tokens.join("+")));
+    let mix_path = work.join("mix.wav");
     let proc_path = work.join("proc.wav");
-    run(
-        Command::new("sox")
-            .arg("-q")
-            .arg(&src)
-            .args(["-e", "floating-point", "-b", "32", "-c", "1"])
-            .arg(&proc_path)
-            .args(&fx),
-        "sox",
-    )?;
+    let interleaved: Vec<f32> = mix[0]
+        .iter()
+        .zip(&mix[1])
+        .flat_map(|(&l, &r)| [l, r])
+        .collect();
+    drop(mix);
+    write_wav(&mix_path, MIX_SR, 2, &interleaved)?;
+    drop(interleaved);
+    ffmpeg(&filter, &mix_path, &proc_path)?;
+
+    // 4. codec round trip
     let mut final_in = proc_path.clone();
-    if rng.chance(RATES.mp3) {
-        let kbps = *rng.pick(&[64, 96, 128, 160, 192]);
+    if let Some(kbps) = m.mp3 {
         let mp3 = work.join("rt.mp3");
         let back = work.join("rt.wav");
         run(
             Command::new("ffmpeg")
-                .args(["-v", "error", "-y", "-i"])
+                .args(["-v", "error", "-nostdin", "-y", "-i"])
                 .arg(&proc_path)
                 .args(["-c:a", "libmp3lame", "-b:a", &format!("{kbps}k")])
                 .arg(&mp3),
@@ -253,7 +207,7 @@ pub fn deliver(
         )?;
         run(
             Command::new("ffmpeg")
-                .args(["-v", "error", "-y", "-i"])
+                .args(["-v", "error", "-nostdin", "-y", "-i"])
                 .arg(&mp3)
                 .args(["-ar", "22050", "-ac", "1", "-c:a", "pcm_f32le"])
                 .arg(&back),
@@ -262,7 +216,12 @@ pub fn deliver(
         desc.push(format!("mp3@{kbps}"));
         final_in = back;
     }
-    let mut y = read_f32(&final_in)?;
+
+    // 5. exact length, level, hiss, crackle, floor, 16-bit
+    let (sr, ch, mut y) = read_wav(&final_in)?;
+    if sr != SR || ch != 1 {
+        bail!("unexpected processed audio {sr} Hz × {ch}");
+    }
     if y.len() < pre + n - n / 50 {
         bail!(
             "processed audio too short: {} of {} samples",
@@ -272,14 +231,25 @@ pub fn deliver(
     }
     y.drain(..pre.min(y.len()));
     y.resize(n, 0.0);
-    let chain = finish(&mut y, quiet, rng, &mut desc)?;
+    finish(&mut y, quiet, m.noise, m.crackle, rng, &mut desc)?;
     write_pcm16(&y, rng, out)?;
     let rms_db = 20.0 * rms(&y).max(1e-9).log10();
-    Ok(Delivered { chain, rms_db })
+    Ok(Delivered {
+        chain: desc.join(";"),
+        rms_db,
+    })
 }
 
-/// Level, optional noise and crackle, and a floor for the analyzer's gate.
-fn finish(y: &mut [f32], quiet: bool, rng: &mut Rng, desc: &mut Vec<String>) -> Result<String> {
+/// Level, the plan's hiss and crackle (as the music corpus makes them), and
+/// a floor for the analyzer's gate.
+fn finish(
+    y: &mut [f32],
+    quiet: bool,
+    hiss: Option<(f64, f64)>,
+    crackle: bool,
+    rng: &mut Rng,
+    desc: &mut Vec<String>,
+) -> Result<()> {
     let level = rms(y);
     if level < 1e-6 {
         bail!("clip is silent after the chain (rms {level:.2e})");
@@ -293,25 +263,26 @@ fn finish(y: &mut [f32], quiet: bool, rng: &mut Rng, desc: &mut Vec<String>) -> 
     for v in y.iter_mut() {
         *v = (f64::from(*v) * gain) as f32;
     }
-    if rng.chance(RATES.noise) {
-        let ndb = rng.range(-72.0, -50.0);
-        let mut h = noise(Colour::White, y.len(), rng);
-        let tilt = rng.range(0.0, 0.9) as f32;
+    if let Some((ndb, tilt)) = hiss {
+        // white → darker hiss through a one-pole low-pass
+        let amp = db(ndb) as f32 * 1.7;
+        let tilt = tilt as f32;
         let mut lp = 0.0f32;
-        for v in &mut h {
-            lp = tilt * lp + (1.0 - tilt) * *v;
-            *v = lp;
+        let mut nr = rng.fork("noise");
+        for v in y.iter_mut() {
+            let w = (nr.f64() as f32 - 0.5) * amp;
+            lp = tilt * lp + (1.0 - tilt) * w;
+            *v += lp;
         }
-        let hr = rms(&h).max(1e-9);
-        add_at(y, &h, 0, db(ndb) / hr);
         desc.push(format!("noise{ndb:.0}"));
     }
-    if rng.chance(RATES.crackle) {
-        let per_s = rng.range(3.0, 25.0);
-        let amp = db(rng.range(-40.0, -22.0)) as f32;
+    if crackle {
+        let mut cr = rng.fork("crackle");
+        let per_s = cr.range(3.0, 25.0);
+        let amp = db(cr.range(-40.0, -22.0)) as f32;
         for i in 0..y.len() {
-            if rng.chance(per_s / f64::from(SR)) {
-                let a = amp * (rng.f64() as f32 * 2.0 - 1.0);
+            if cr.chance(per_s / f64::from(SR)) {
+                let a = amp * (cr.f64() as f32 * 2.0 - 1.0);
                 for (k, v) in y.iter_mut().skip(i).take(12).enumerate() {
                     *v += a * (1.0 - k as f32 / 12.0);
                 }
@@ -337,7 +308,7 @@ fn finish(y: &mut [f32], quiet: bool, rng: &mut Rng, desc: &mut Vec<String>) -> 
         let g = 0.97 / pk;
         y.iter_mut().for_each(|v| *v = (f64::from(*v) * g) as f32);
     }
-    Ok(desc.join(";"))
+    Ok(())
 }
 
 /// TPDF-dithered 16-bit mono at 22 050 Hz, written atomically.
@@ -371,39 +342,74 @@ pub fn padding() -> (usize, usize) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn effects_always_resample_round_trip() {
-        for seed in 0..50 {
-            let (fx, desc) = sox_effects(&mut Rng::new(seed));
-            assert_eq!(&fx[..3], ["rate", "-v", "44100"]);
-            let tail = &fx[fx.len() - 6..];
-            assert_eq!(tail, ["rate", "-v", "22050", "gain", "-n", "-3"]);
-            assert!(desc[0].starts_with("hp"));
-            assert!(desc.iter().all(|d| !d.contains(',')), "{desc:?}");
-        }
+    fn share<T>(v: &[T], f: impl Fn(&T) -> bool) -> f64 {
+        v.iter().filter(|x| f(x)).count() as f64 / v.len() as f64
     }
 
     #[test]
-    fn treatments_come_at_their_rates() {
-        let mut rev = 0;
-        let mut limit = 0;
-        for seed in 0..2000 {
-            let (_, desc) = sox_effects(&mut Rng::new(seed));
-            rev += usize::from(
-                desc.iter()
-                    .any(|d| d.starts_with("rev") || d.starts_with("hall")),
-            );
-            limit += usize::from(desc.iter().any(|d| d == "limit"));
+    fn masters_come_at_the_music_corpus_mean_rates() {
+        let drawn: Vec<MusicMaster> = (0..6000)
+            .map(|s| draw_music_master(&mut Rng::new(s)))
+            .collect();
+        // every genre equally, held-out templates at the test_template share
+        for l in LABELS {
+            let r = share(&drawn, |m| m.label == l);
+            assert!((r - 0.1).abs() < 0.02, "{l}: {r}");
         }
-        let (rev, limit) = (rev as f64 / 2000.0, limit as f64 / 2000.0);
-        assert!(
-            (RATES.reverb - 0.04..RATES.reverb + 0.04).contains(&rev),
-            "{rev}"
-        );
-        assert!(
-            (RATES.limit - 0.04..RATES.limit + 0.04).contains(&limit),
-            "{limit}"
-        );
+        let held = share(&drawn, |m| {
+            TEMPLATES
+                .iter()
+                .any(|t| t.name == m.template && t.label == m.label && t.held_out)
+        });
+        assert!((held - 0.15).abs() < 0.02, "held-out templates {held}");
+        assert!(drawn.iter().any(|m| m.template == "lofi"));
+        assert!(drawn.iter().any(|m| m.template == "dub"));
+        // each treatment at the mean of the music's per-genre rates
+        let music: Vec<Vec<MasterPlan>> = LABELS
+            .iter()
+            .map(|l| {
+                (0..1500)
+                    .map(|s| draw_master(l, "x", &mut Rng::new(s * 31 + 7)))
+                    .collect()
+            })
+            .collect();
+        type Test = fn(&MasterPlan) -> bool;
+        let tests: [(&str, Test); 7] = [
+            ("limiter", |p| p.limit_db.is_some()),
+            ("multiband", |p| {
+                p.comp == crate::corpus::production::BusComp::Multiband
+            }),
+            ("saturation", |p| p.sat.is_some()),
+            ("room", |p| p.room.is_some()),
+            ("mp3", |p| p.mp3.is_some()),
+            ("hiss", |p| p.noise.is_some()),
+            ("low-pass", |p| p.lp_hz.is_some()),
+        ];
+        for (what, f) in tests {
+            let mean = music.iter().map(|v| share(v, f)).sum::<f64>() / LABELS.len() as f64;
+            let got = share(&drawn, |m| f(&m.plan));
+            assert!((got - mean).abs() < 0.025, "{what}: {got} vs music {mean}");
+        }
+        // the limiter's drive follows the genre: loud genres' clips hit it harder
+        let drive = |loud: bool| {
+            let v: Vec<f64> = drawn
+                .iter()
+                .filter(|m| crate::corpus::production::loud(m.label) == loud)
+                .filter_map(|m| m.plan.limit_db)
+                .collect();
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        assert!(drive(true) > drive(false) + 3.0);
+    }
+
+    #[test]
+    fn the_master_draw_is_a_function_of_the_seed() {
+        let a = draw_music_master(&mut Rng::new(9));
+        let b = draw_music_master(&mut Rng::new(9));
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        let differ = (10..20)
+            .any(|s| format!("{:?}", draw_music_master(&mut Rng::new(s))) != format!("{a:?}"));
+        assert!(differ);
     }
 
     #[test]
@@ -415,29 +421,69 @@ mod tests {
             *v = 0.5;
         }
         let mut desc = Vec::new();
-        let chain = finish(&mut y, false, &mut Rng::new(2), &mut desc).unwrap();
-        assert!(chain.contains("floor"), "{chain}");
+        finish(&mut y, false, None, false, &mut Rng::new(2), &mut desc).unwrap();
+        assert!(desc.iter().any(|d| d.starts_with("floor")), "{desc:?}");
         let quietest = y.chunks(2048).map(rms).fold(f64::INFINITY, f64::min);
         assert!(20.0 * quietest.log10() > -58.0, "{quietest}");
         assert!(peak(&y) <= 0.99);
         // Quiet clips land at −50…−36 dBFS.
         let mut q: Vec<f32> = noise(Colour::Pink, secs(2.0), &mut Rng::new(1));
-        finish(&mut q, true, &mut Rng::new(3), &mut Vec::new()).unwrap();
+        finish(&mut q, true, None, false, &mut Rng::new(3), &mut Vec::new()).unwrap();
         let l = 20.0 * rms(&q).log10();
         assert!((-51.0..-35.0).contains(&l), "{l}");
-        assert!(finish(&mut [0.0; 100], false, &mut Rng::new(1), &mut Vec::new()).is_err());
+        let silent = finish(
+            &mut [0.0; 100],
+            false,
+            None,
+            false,
+            &mut Rng::new(1),
+            &mut Vec::new(),
+        );
+        assert!(silent.is_err());
     }
 
-    /// Needs sox and ffmpeg: `cargo test -p xtask -- --ignored`.
+    #[test]
+    fn finish_adds_the_plans_hiss_and_crackle() {
+        let tone: Vec<f32> = (0..secs(3.0))
+            .map(|i| (i as f32 * 0.05).sin() * 0.3)
+            .collect();
+        // the same seed draws the same level: the differences are the hiss
+        // and the crackle
+        let run = |hiss: Option<(f64, f64)>, crackle: bool| {
+            let mut y = tone.clone();
+            let mut desc = Vec::new();
+            finish(&mut y, false, hiss, crackle, &mut Rng::new(4), &mut desc).unwrap();
+            (y, desc)
+        };
+        let (clean, desc) = run(None, false);
+        assert!(desc.is_empty(), "{desc:?}");
+        let diff = |y: &[f32]| -> Vec<f32> { y.iter().zip(&clean).map(|(a, b)| a - b).collect() };
+        // hiss at −50 dB: uniform white noise, 1.7 × 10^(−50/20) peak to peak
+        let (hissed, desc) = run(Some((-50.0, 0.0)), false);
+        assert_eq!(desc, ["noise-50"]);
+        let h = 20.0 * rms(&diff(&hissed)).log10();
+        assert!((-57.5..-54.5).contains(&h), "hiss at {h} dB");
+        // crackle: sparse clicks, a few per second
+        let (crackled, desc) = run(None, true);
+        assert_eq!(desc, ["crackle"]);
+        let d = diff(&crackled);
+        let touched = d.iter().filter(|v| v.abs() > 1e-6).count() as f64 / d.len() as f64;
+        assert!((0.0005..0.05).contains(&touched), "{touched}");
+        assert!(peak(&d) > db(-46.0), "{}", peak(&d));
+    }
+
+    /// Needs ffmpeg, the Calf and x42 LV2 plugins and Sonic Pi's samples:
+    /// `cargo test -p xtask -- --ignored`.
     #[test]
     #[ignore]
-    fn deliver_writes_exact_16_bit_clips() {
+    fn deliver_masters_like_the_music_and_writes_exact_16_bit_clips() {
         let dir = std::env::temp_dir().join(format!("xtask-nonmusic-chain-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let (pre, post) = padding();
         let n = secs(3.0);
         let x = noise(Colour::Pink, pre + n + post, &mut Rng::new(1));
-        for seed in 0..8 {
+        let (mut limited, mut unlimited) = (0, 0);
+        for seed in 0..12 {
             let out = dir.join(format!("c{seed}.wav"));
             let d = deliver(&x, pre, n, false, &mut Rng::new(seed), &dir.join("w"), &out).unwrap();
             let r = hound::WavReader::open(&out).unwrap();
@@ -453,7 +499,28 @@ mod tests {
                 d.rms_db,
                 d.chain
             );
+            // the manifest's chain names the music master the clip got
+            let m = draw_music_master(&mut Rng::new(seed).fork("plan"));
+            let t: Vec<&str> = d.chain.split(';').collect();
+            assert_eq!(t[0], format!("rates={}/{}", m.label, m.template));
+            assert!(t.iter().any(|s| s.starts_with("room=")), "{}", d.chain);
+            let master = t.iter().find(|s| s.starts_with("master=hp")).unwrap();
+            let lim = master.contains("+lim") || master.contains("+dpl");
+            assert_eq!(lim, m.plan.limit_db.is_some(), "{}", d.chain);
+            assert_eq!(d.chain.contains("mp3@"), m.plan.mp3.is_some());
+            assert!(!d.chain.contains(','), "{}", d.chain);
+            if lim {
+                limited += 1;
+            } else {
+                unlimited += 1;
+            }
         }
+        assert!(limited > 0 && unlimited > 0, "{limited} {unlimited}");
+        // the same seed gives the same file
+        let (a, b) = (dir.join("a.wav"), dir.join("b.wav"));
+        deliver(&x, pre, n, false, &mut Rng::new(3), &dir.join("w"), &a).unwrap();
+        deliver(&x, pre, n, false, &mut Rng::new(3), &dir.join("w"), &b).unwrap();
+        assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
