@@ -13,14 +13,13 @@
 
 mod kernels;
 
-use std::sync::Arc;
-
-use rustfft::num_complex::Complex;
-use rustfft::{Fft, FftPlanner};
+use realfft::num_complex::Complex;
+use realfft::{RealToComplex, RealToComplexEven};
+use rustfft::FftPlanner;
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
-use kernels::{Kernels, MelFilter, Twiddles};
+use kernels::{Kernels, MelFilter};
 
 /// The feature contract, as written in the model card's `features` block.
 ///
@@ -214,8 +213,8 @@ fn mel_to_hz(mel: f64) -> f64 {
 
 /// Builds the Slaney-normalised mel filterbank exactly as `librosa.filters.mel`
 /// does (float64 maths, stored as float32), keeping only non-zero weights.
-/// Weights are held as f64 (exactly), times `scale`.
-fn mel_filterbank(spec: &FeatureSpec, scale: f64) -> Vec<MelFilter> {
+/// Weights are held as f64 (exactly).
+fn mel_filterbank(spec: &FeatureSpec) -> Vec<MelFilter> {
     let num_bins = spec.num_bins();
     let sr = f64::from(spec.sample_rate_hz);
     let fft_freqs_hz: Vec<f64> = (0..num_bins)
@@ -232,7 +231,12 @@ fn mel_filterbank(spec: &FeatureSpec, scale: f64) -> Vec<MelFilter> {
         .map(|m| {
             let (lo, mid, hi) = (edges_hz[m], edges_hz[m + 1], edges_hz[m + 2]);
             let enorm = 2.0 / (hi - lo);
-            let dense: Vec<f32> = fft_freqs_hz
+            // Only bins strictly inside (lo, hi) can weigh more than zero:
+            // computing the others (a whole spectrum per filter, per file)
+            // cost more than a second of audio's mel frames.
+            let inside = fft_freqs_hz.partition_point(|&f| f <= lo)
+                ..fft_freqs_hz.partition_point(|&f| f < hi);
+            let dense: Vec<f32> = fft_freqs_hz[inside.clone()]
                 .iter()
                 .map(|&f| {
                     let lower = (f - lo) / (mid - lo);
@@ -240,20 +244,23 @@ fn mel_filterbank(spec: &FeatureSpec, scale: f64) -> Vec<MelFilter> {
                     (lower.min(upper).max(0.0) * enorm) as f32
                 })
                 .collect();
-            let first = dense.iter().position(|&w| w != 0.0).unwrap_or(0);
-            let last = dense.iter().rposition(|&w| w != 0.0).unwrap_or(0);
-            let weights = if last >= first {
-                dense[first..=last]
-                    .iter()
-                    .map(|&w| f64::from(w) * scale)
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            MelFilter::new(first, weights)
+            let first = dense.iter().position(|&w| w != 0.0);
+            let last = dense.iter().rposition(|&w| w != 0.0);
+            match (first, last) {
+                (Some(first), Some(last)) => MelFilter::new(
+                    inside.start + first,
+                    dense[first..=last].iter().map(|&w| f64::from(w)).collect(),
+                ),
+                // No bin falls inside: a filter of one zero weight.
+                _ => MelFilter::new(0, vec![0.0]),
+            }
         })
         .collect()
 }
+
+/// Frames' worth of input [`MelSpectrogram`] buffers: consumed samples are
+/// moved out of the buffer once per `PENDING_FRAMES − 1` frames or so.
+const PENDING_FRAMES: usize = 4;
 
 /// Streaming log-mel spectrogram.
 ///
@@ -262,34 +269,31 @@ fn mel_filterbank(spec: &FeatureSpec, scale: f64) -> Vec<MelFilter> {
 pub struct MelSpectrogram {
     /// The settings this instance computes.
     spec: FeatureSpec,
-    /// Complex FFT of size `n_fft / 2`, planned once: a real frame is
-    /// transformed as `n_fft / 2` complex samples and split afterwards.
+    /// Real-input FFT of size `n_fft`, planned once (realfft runs it as a
+    /// complex FFT of half the size).
     // NOTE: f64 because the contract is librosa within 0.05 dB on every bin,
     // and music spans > 120 dB within one frame: an f32 FFT's rounding noise
     // floor alone moved quiet bins by 0.07 dB on the music fixture.
-    // NOTE: rustfft directly rather than realfft's real-to-complex wrapper:
-    // its separate, scalar split pass over the output cost a quarter of a
-    // frame; `kernels::split_power` fuses the split with the power spectrum.
-    fft: Arc<dyn Fft<f64>>,
-    /// `e^(−2πik/n_fft)` for `k < n_fft / 2`, the split's twiddle factors.
-    twiddles: Twiddles,
+    fft: RealToComplexEven<f64>,
     /// The build of the per-frame arithmetic this CPU runs.
     kernels: Kernels,
     /// Periodic Hann window, `n_fft` long.
     window: Vec<f64>,
     /// Sparse Slaney mel filters.
     filters: Vec<MelFilter>,
-    /// Samples waiting for the next frame; never longer than `n_fft`.
+    /// Input not yet consumed: the next frame starts at `pending[frame_start]`.
+    /// Its capacity is fixed in `new` (several frames); consumed samples are
+    /// moved out only when it is full, not after every frame.
     pending: Vec<f32>,
-    /// FFT input (the windowed frame, two real samples per complex value);
-    /// scratch, also overwritten by the FFT.
-    fft_in: Vec<Complex<f64>>,
-    /// FFT output; scratch.
+    /// Where the next frame starts in `pending`.
+    frame_start: usize,
+    /// FFT input (the windowed frame); scratch, also overwritten by the FFT.
+    fft_in: Vec<f64>,
+    /// FFT output, `n_fft / 2 + 1` bins; scratch.
     fft_out: Vec<Complex<f64>>,
-    /// FFT scratch space required by rustfft.
+    /// FFT scratch space required by realfft.
     fft_scratch: Vec<Complex<f64>>,
-    /// |2·X|^power per bin (see `kernels::split_power`), then zeros for the
-    /// filters' padding; scratch.
+    /// |X|^power per bin, then zeros for the filters' padding; scratch.
     spectrum: Vec<f64>,
     /// Filter outputs (power per band) before the logarithm; scratch.
     band_power: Vec<f64>,
@@ -318,26 +322,24 @@ impl MelSpectrogram {
     pub fn new(spec: &FeatureSpec) -> Result<Self> {
         spec.validate()?;
         let n_fft = spec.n_fft;
-        let half_len = n_fft / 2;
-        let fft = FftPlanner::<f64>::new().plan_fft_forward(half_len);
+        // `validate` made n_fft even.
+        let fft = RealToComplexEven::new(n_fft, &mut FftPlanner::new());
         let window = (0..n_fft)
             .map(|n| {
                 let phase = 2.0 * std::f64::consts::PI * n as f64 / n_fft as f64;
                 0.5 - 0.5 * phase.cos()
             })
             .collect();
-        // The split yields |2·X|^power; the weights divide the 2^power back out.
-        let scale = if spec.power == 2.0 { 0.25 } else { 0.5 };
         Ok(Self {
-            fft_in: vec![Complex::default(); half_len],
-            fft_out: vec![Complex::default(); half_len],
-            fft_scratch: vec![Complex::default(); fft.get_outofplace_scratch_len()],
+            fft_in: fft.make_input_vec(),
+            fft_out: fft.make_output_vec(),
+            fft_scratch: fft.make_scratch_vec(),
             fft,
-            twiddles: Twiddles::new(half_len),
             kernels: Kernels::detect(),
             window,
-            filters: mel_filterbank(spec, scale),
-            pending: Vec::with_capacity(n_fft),
+            filters: mel_filterbank(spec),
+            pending: Vec::with_capacity(PENDING_FRAMES * n_fft),
+            frame_start: 0,
             spectrum: vec![0.0; spec.num_bins() + MelFilter::SPECTRUM_PADDING],
             band_power: vec![0.0; spec.n_mels],
             frame_db: vec![0.0; spec.n_mels],
@@ -360,6 +362,7 @@ impl MelSpectrogram {
     /// Forgets all pending input; the next frame starts at the next sample.
     pub fn reset(&mut self) {
         self.pending.clear();
+        self.frame_start = 0;
         self.num_frames = 0;
     }
 
@@ -368,10 +371,16 @@ impl MelSpectrogram {
     pub fn push(&mut self, mut samples: &[f32], mut on_frame: impl FnMut(Frame<'_>)) {
         let n_fft = self.spec.n_fft;
         while !samples.is_empty() {
-            let take = (n_fft - self.pending.len()).min(samples.len());
+            if self.pending.len() == self.pending.capacity() {
+                // Full: keep only what later frames need (less than a frame),
+                // once every few frames rather than after each one.
+                self.pending.drain(..self.frame_start);
+                self.frame_start = 0;
+            }
+            let take = (self.pending.capacity() - self.pending.len()).min(samples.len());
             self.pending.extend_from_slice(&samples[..take]);
             samples = &samples[take..];
-            if self.pending.len() == n_fft {
+            while self.pending.len() - self.frame_start >= n_fft {
                 let mean_square = self.compute_frame();
                 on_frame(Frame {
                     index: self.num_frames,
@@ -379,23 +388,25 @@ impl MelSpectrogram {
                     mean_square,
                 });
                 self.num_frames += 1;
-                self.pending.drain(..self.spec.hop_length);
+                self.frame_start += self.spec.hop_length;
             }
         }
     }
 
-    /// Computes `frame_db` from the full `pending` buffer; returns its mean square.
+    /// Computes `frame_db` from the `n_fft` samples at `frame_start`; returns
+    /// their mean square.
     fn compute_frame(&mut self) -> f32 {
         let kernels = self.kernels;
-        let sum_sq = kernels.window(&self.pending, &self.window, &mut self.fft_in);
-        self.fft.process_outofplace_with_scratch(
+        let frame = &self.pending[self.frame_start..][..self.spec.n_fft];
+        let sum_sq = kernels.window(frame, &self.window, &mut self.fft_in);
+        kernels.real_fft(
+            &self.fft,
             &mut self.fft_in,
             &mut self.fft_out,
             &mut self.fft_scratch,
         );
-        kernels.split_power(
+        kernels.power_spectrum(
             &self.fft_out,
-            &self.twiddles,
             self.spec.power == 1.0,
             &mut self.spectrum[..self.spec.num_bins()],
         );
@@ -442,11 +453,61 @@ mod tests {
     #[test]
     fn filters_cover_the_spectrum_without_gaps() {
         let spec = FeatureSpec::default();
-        let filters = mel_filterbank(&spec, 1.0);
+        let filters = mel_filterbank(&spec);
         assert_eq!(filters.len(), 128);
         assert!(filters.iter().all(|f| !f.weights.is_empty()));
         for pair in filters.windows(2) {
             assert!(pair[1].first_bin_idx >= pair[0].first_bin_idx);
+        }
+    }
+
+    /// The sparse build against librosa's dense formula (every filter over
+    /// every bin), including specs whose narrowest filters hold no bin.
+    #[test]
+    fn filterbank_matches_the_dense_formula() {
+        for (n_fft, n_mels, fmin_hz, fmax_hz) in [
+            (2048, 128, 0.0, 11_025.0),
+            (512, 64, 30.0, 8_000.0),
+            (256, 200, 0.0, 11_025.0),
+            (64, 40, 100.0, 5_000.0),
+        ] {
+            let spec = FeatureSpec {
+                n_fft,
+                hop_length: n_fft / 4,
+                n_mels,
+                fmin_hz,
+                fmax_hz,
+                ..FeatureSpec::default()
+            };
+            let num_bins = spec.num_bins();
+            let sr = f64::from(spec.sample_rate_hz);
+            let (mel_min, mel_max) = (hz_to_mel(fmin_hz), hz_to_mel(fmax_hz));
+            let edge = |i: usize| {
+                mel_to_hz(mel_min + (mel_max - mel_min) * i as f64 / (n_mels + 1) as f64)
+            };
+            let mut num_empty = 0;
+            for (m, filter) in mel_filterbank(&spec).iter().enumerate() {
+                let (lo, mid, hi) = (edge(m), edge(m + 1), edge(m + 2));
+                let dense: Vec<f64> = (0..num_bins)
+                    .map(|k| {
+                        let f = k as f64 * (sr / 2.0) / (num_bins - 1) as f64;
+                        let w = ((f - lo) / (mid - lo)).min((hi - f) / (hi - mid)).max(0.0);
+                        f64::from((w * 2.0 / (hi - lo)) as f32)
+                    })
+                    .collect();
+                num_empty += usize::from(dense.iter().all(|&w| w == 0.0));
+                for (k, &want) in dense.iter().enumerate() {
+                    let got = k
+                        .checked_sub(filter.first_bin_idx)
+                        .and_then(|j| filter.weights.get(j))
+                        .copied()
+                        .unwrap_or(0.0);
+                    assert_eq!(got, want, "n_fft {n_fft}, filter {m}, bin {k}");
+                }
+            }
+            if n_mels == 200 {
+                assert!(num_empty > 0, "expected filters narrower than a bin");
+            }
         }
     }
 
@@ -476,11 +537,11 @@ mod tests {
         }
     }
 
-    /// The fused real-FFT split against a plain O(n²) DFT of the same
+    /// The real FFT and power spectrum against a plain O(n²) DFT of the same
     /// windowed frame, over sizes, both spectrum powers and a signal spanning
     /// a wide dynamic range.
     #[test]
-    fn split_fft_matches_a_direct_dft() {
+    fn fft_matches_a_direct_dft() {
         for n_fft in [16, 18, 64, 250, 2048] {
             for power in [1.0f32, 2.0] {
                 let spec = FeatureSpec {
@@ -519,7 +580,7 @@ mod tests {
                     })
                     .collect();
                 let mut worst_db = 0.0f64;
-                for (m, filter) in mel_filterbank(&spec, 1.0).iter().enumerate() {
+                for (m, filter) in mel_filterbank(&spec).iter().enumerate() {
                     let energy: f64 = filter
                         .weights
                         .iter()

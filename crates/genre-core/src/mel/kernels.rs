@@ -1,6 +1,6 @@
-//! The per-frame arithmetic of [`MelSpectrogram`](super::MelSpectrogram):
-//! windowing, the real-FFT split fused with the power spectrum, the sparse
-//! filterbank and the logarithm.
+//! The per-frame arithmetic of [`MelSpectrogram`](super::MelSpectrogram)
+//! around its real FFT: windowing, the power spectrum, the sparse filterbank
+//! and the logarithm.
 //!
 //! [`Kernels`] picks a build at run time: the portable code, or on x86-64
 //! CPUs with AVX2 the same code compiled with AVX2 enabled, where the two
@@ -11,7 +11,8 @@
 //! fixed lane structure), so features are bit-identical on every CPU: what a
 //! model was trained on is what it sees (`tests::avx2_matches_portable`).
 
-use rustfft::num_complex::Complex;
+use realfft::num_complex::Complex;
+use realfft::{RealToComplex, RealToComplexEven};
 
 /// Independent partial sums in the filters' dot products: one 256-bit
 /// register of f64 (filters are short, 1–40 bins).
@@ -30,27 +31,6 @@ pub(super) enum Kernels {
     Avx2,
 }
 
-/// `e^(−iπk/m)` for `k < m`, the twiddle factors of [`split_power`], with
-/// real and imaginary parts apart so the loop loads them as whole vectors.
-#[derive(Debug, Clone)]
-pub(super) struct Twiddles {
-    /// Real parts.
-    pub re: Vec<f64>,
-    /// Imaginary parts.
-    pub im: Vec<f64>,
-}
-
-impl Twiddles {
-    /// The factors for a real FFT of `2·m` samples. Allocates.
-    pub fn new(m: usize) -> Self {
-        let phase = |k: usize| -std::f64::consts::PI * k as f64 / m as f64;
-        Self {
-            re: (0..m).map(|k| phase(k).cos()).collect(),
-            im: (0..m).map(|k| phase(k).sin()).collect(),
-        }
-    }
-}
-
 /// One triangular mel filter, stored sparsely: its non-zero bins, padded
 /// with zero weights to a whole number of [`LANES`] so the dot product has no
 /// scalar tail. (The padding reads real bins or the zeroed end of the
@@ -60,8 +40,7 @@ impl Twiddles {
 pub(super) struct MelFilter {
     /// First STFT bin with a non-zero weight.
     pub first_bin_idx: usize,
-    /// Weights for bins `first_bin_idx ..`, pre-scaled by the constant that
-    /// undoes [`split_power`]'s doubled spectrum (a power of two, so exact).
+    /// Weights for bins `first_bin_idx ..`.
     pub weights: Vec<f64>,
 }
 
@@ -91,7 +70,7 @@ impl Kernels {
     }
 
     /// See [`window`].
-    pub fn window(self, frame: &[f32], window_fn: &[f64], out: &mut [Complex<f64>]) -> f64 {
+    pub fn window(self, frame: &[f32], window_fn: &[f64], out: &mut [f64]) -> f64 {
         match self {
             Self::Portable => window(frame, window_fn, out),
             // SAFETY: `Avx2` is only constructed after `detect` saw AVX2.
@@ -100,19 +79,29 @@ impl Kernels {
         }
     }
 
-    /// See [`split_power`].
-    pub fn split_power(
+    /// See [`real_fft`].
+    pub fn real_fft(
         self,
-        z: &[Complex<f64>],
-        twiddles: &Twiddles,
-        magnitude: bool,
-        spectrum: &mut [f64],
+        fft: &RealToComplexEven<f64>,
+        input: &mut [f64],
+        output: &mut [Complex<f64>],
+        scratch: &mut [Complex<f64>],
     ) {
         match self {
-            Self::Portable => split_power(z, twiddles, magnitude, spectrum),
+            Self::Portable => real_fft(fft, input, output, scratch),
             // SAFETY: as in `window`.
             #[cfg(target_arch = "x86_64")]
-            Self::Avx2 => unsafe { avx2::split_power(z, twiddles, magnitude, spectrum) },
+            Self::Avx2 => unsafe { avx2::real_fft(fft, input, output, scratch) },
+        }
+    }
+
+    /// See [`power_spectrum`].
+    pub fn power_spectrum(self, bins: &[Complex<f64>], magnitude: bool, spectrum: &mut [f64]) {
+        match self {
+            Self::Portable => power_spectrum(bins, magnitude, spectrum),
+            // SAFETY: as in `window`.
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2 => unsafe { avx2::power_spectrum(bins, magnitude, spectrum) },
         }
     }
 
@@ -146,22 +135,27 @@ mod avx2 {
         _mm256_setzero_pd, _mm256_storeu_pd,
     };
 
-    use super::{Complex, LANES, MelFilter, SUM_LANES, Twiddles};
+    use super::{Complex, LANES, MelFilter, RealToComplexEven, SUM_LANES};
 
     #[target_feature(enable = "avx2")]
-    pub(super) fn window(frame: &[f32], window_fn: &[f64], out: &mut [Complex<f64>]) -> f64 {
+    pub(super) fn window(frame: &[f32], window_fn: &[f64], out: &mut [f64]) -> f64 {
         super::window_multiply(frame, window_fn, out);
         sum_squares(frame)
     }
 
     #[target_feature(enable = "avx2")]
-    pub(super) fn split_power(
-        z: &[Complex<f64>],
-        twiddles: &Twiddles,
-        magnitude: bool,
-        spectrum: &mut [f64],
+    pub(super) fn real_fft(
+        fft: &RealToComplexEven<f64>,
+        input: &mut [f64],
+        output: &mut [Complex<f64>],
+        scratch: &mut [Complex<f64>],
     ) {
-        super::split_power(z, twiddles, magnitude, spectrum)
+        super::real_fft(fft, input, output, scratch)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn power_spectrum(bins: &[Complex<f64>], magnitude: bool, spectrum: &mut [f64]) {
+        super::power_spectrum(bins, magnitude, spectrum)
     }
 
     #[target_feature(enable = "avx2")]
@@ -227,24 +221,18 @@ mod avx2 {
     }
 }
 
-/// Multiplies an even-length `frame` by `window_fn` into `out`, packing
-/// samples `2n` and `2n + 1` as the real and imaginary part of `out[n]` (the
-/// input of a half-length complex FFT); returns the frame's sum of squares.
+/// Multiplies `frame` by `window_fn` into `out` (the real FFT's input);
+/// returns the frame's sum of squares.
 #[inline(always)]
-fn window(frame: &[f32], window_fn: &[f64], out: &mut [Complex<f64>]) -> f64 {
+fn window(frame: &[f32], window_fn: &[f64], out: &mut [f64]) -> f64 {
     window_multiply(frame, window_fn, out);
     sum_squares(frame)
 }
 
 /// The windowing part of [`window`].
 #[inline(always)]
-fn window_multiply(frame: &[f32], window_fn: &[f64], out: &mut [Complex<f64>]) {
-    assert!(window_fn.len() == frame.len() && out.len() * 2 == frame.len());
-    // SAFETY: `Complex<f64>` is `#[repr(C)]` with fields `re, im`, so a slice
-    // of `n` of them is a slice of `2·n` f64 in that order (the layout
-    // realfft relies on too); the borrow of `out` is held for its lifetime.
-    let out =
-        unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<f64>(), frame.len()) };
+fn window_multiply(frame: &[f32], window_fn: &[f64], out: &mut [f64]) {
+    assert!(window_fn.len() == frame.len() && out.len() == frame.len());
     for ((o, &x), &w) in out.iter_mut().zip(frame).zip(window_fn) {
         *o = f64::from(x) * w;
     }
@@ -282,38 +270,30 @@ fn finish_sum_squares(mut lanes: [f64; SUM_LANES], tail: &[f32]) -> f64 {
     lanes[0]
 }
 
-/// Turns `z`, the length-`m` complex FFT of a real frame packed as by
-/// [`window`], into the spectrum of the length-`2m` real frame: `spectrum[k]`
-/// (k = 0 … m) becomes `|2·X[k]|²`, or `|2·X[k]|` when `magnitude`.
+/// realfft's real-input FFT of `input` (overwritten) into `output`.
 ///
-/// With `E`/`O` the spectra of the even/odd samples,
-/// `2E[k] = z[k] + conj(z[m−k])`, `2O[k] = −i·(z[k] − conj(z[m−k]))` and
-/// `X[k] = E[k] + e^(−iπk/m)·O[k]`; `twiddles[k]` holds that exponential.
-/// Every `k` is computed from its own loads, so the loop has no carried state.
-/// The factor 2 (4 in power) is left in and divided out by the filter weights:
-/// a power-of-two scale commutes exactly with rounding.
+/// realfft runs a complex FFT of half the length (rustfft, which picks its
+/// own SIMD at run time) and then a pass over its output that makes it the
+/// real input's spectrum. That pass is realfft's generic code, compiled into
+/// the caller: inlined here, the AVX2 build vectorises it, which the
+/// portable build cannot (it was a fifth of a frame's time).
 #[inline(always)]
-fn split_power(z: &[Complex<f64>], twiddles: &Twiddles, magnitude: bool, spectrum: &mut [f64]) {
-    let m = z.len();
-    assert!(m >= 1 && twiddles.re.len() == m && twiddles.im.len() == m && spectrum.len() == m + 1);
-    let dc = 2.0 * (z[0].re + z[0].im);
-    let nyquist = 2.0 * (z[0].re - z[0].im);
-    spectrum[0] = dc * dc;
-    spectrum[m] = nyquist * nyquist;
-    // b runs through z[m−1], z[m−2], … while a runs through z[1], z[2], …
-    let inner = &z[1..];
-    let twiddles = twiddles.re[1..].iter().zip(&twiddles.im[1..]);
-    for (((s, a), b), (&t_re, &t_im)) in spectrum[1..m]
-        .iter_mut()
-        .zip(inner)
-        .zip(inner.iter().rev())
-        .zip(twiddles)
-    {
-        let (even_re, even_im) = (a.re + b.re, a.im - b.im);
-        let (odd_re, odd_im) = (a.im + b.im, b.re - a.re);
-        let re = even_re + (t_re * odd_re - t_im * odd_im);
-        let im = even_im + (t_re * odd_im + t_im * odd_re);
-        *s = re * re + im * im;
+fn real_fft(
+    fft: &RealToComplexEven<f64>,
+    input: &mut [f64],
+    output: &mut [Complex<f64>],
+    scratch: &mut [Complex<f64>],
+) {
+    fft.process_with_scratch(input, output, scratch)
+        .expect("the FFT's buffers are sized by its own plan");
+}
+
+/// `spectrum[k] = |bins[k]|²`, or `|bins[k]|` when `magnitude`.
+#[inline(always)]
+fn power_spectrum(bins: &[Complex<f64>], magnitude: bool, spectrum: &mut [f64]) {
+    assert!(bins.len() == spectrum.len());
+    for (s, x) in spectrum.iter_mut().zip(bins) {
+        *s = x.re * x.re + x.im * x.im;
     }
     if magnitude {
         for s in spectrum.iter_mut() {
@@ -436,7 +416,7 @@ mod tests {
     }
 
     /// A deterministic, loud-and-quiet test frame and everything the kernels need.
-    fn inputs() -> (Vec<f32>, Vec<f64>, Twiddles, Vec<MelFilter>) {
+    fn inputs() -> (Vec<f32>, Vec<f64>, Vec<MelFilter>) {
         let n = 2048;
         let mut state = 7u32;
         let frame: Vec<f32> = (0..n)
@@ -447,7 +427,6 @@ mod tests {
             })
             .collect();
         let window_fn: Vec<f64> = (0..n).map(|i| 0.5 + 0.25 * (i as f64).cos()).collect();
-        let twiddles = Twiddles::new(n / 2);
         let filters = (0..64)
             .map(|m| {
                 MelFilter::new(
@@ -456,7 +435,7 @@ mod tests {
                 )
             })
             .collect();
-        (frame, window_fn, twiddles, filters)
+        (frame, window_fn, filters)
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -466,15 +445,20 @@ mod tests {
             eprintln!("SKIPPED: this CPU has no AVX2");
             return;
         }
-        let (frame, window_fn, twiddles, filters) = inputs();
+        let (frame, window_fn, filters) = inputs();
         let run = |kernels: Kernels| {
-            let mut packed = vec![Complex::default(); frame.len() / 2];
-            let sum_sq = kernels.window(&frame, &window_fn, &mut packed);
-            let mut spectrum = vec![0.0; packed.len() + 1];
-            // The packed frame stands in for an FFT output: the kernels see the same numbers.
-            kernels.split_power(&packed, &twiddles, false, &mut spectrum);
-            let mut magnitude = vec![0.0; packed.len() + 1];
-            kernels.split_power(&packed, &twiddles, true, &mut magnitude);
+            let mut windowed = vec![0.0; frame.len()];
+            let sum_sq = kernels.window(&frame, &window_fn, &mut windowed);
+            // The windowed frame, paired up, stands in for an FFT output: the
+            // kernels see the same numbers.
+            let bins: Vec<Complex<f64>> = windowed
+                .chunks_exact(2)
+                .map(|pair| Complex::new(pair[0], pair[1]))
+                .collect();
+            let mut spectrum = vec![0.0; bins.len()];
+            kernels.power_spectrum(&bins, false, &mut spectrum);
+            let mut magnitude = vec![0.0; bins.len()];
+            kernels.power_spectrum(&bins, true, &mut magnitude);
             assert!(
                 magnitude
                     .iter()
@@ -492,7 +476,7 @@ mod tests {
                 &mut band_power,
                 &mut out_db,
             );
-            (sum_sq, packed, spectrum, band_power, out_db)
+            (sum_sq, windowed, spectrum, band_power, out_db)
         };
         let (a, b) = (run(Kernels::Portable), run(Kernels::Avx2));
         assert_eq!(a.0.to_bits(), b.0.to_bits(), "sum of squares");
