@@ -31,7 +31,7 @@ mod texture;
 mod theory;
 mod tools;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -76,6 +76,12 @@ struct Args {
     /// corpus.
     #[arg(long)]
     texture: Option<String>,
+    /// Reuse the songs OUT/manifest.csv lists whose clips exist and render
+    /// only the others (after an interrupted or partly failed run; the output
+    /// is deterministic, so the result equals one clean run with the same
+    /// options).
+    #[arg(long)]
+    resume: bool,
 }
 
 /// Entry point; `args` starts with the subcommand name.
@@ -122,9 +128,31 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<()> {
         args.out.display()
     );
 
+    let manifest = args.out.join("manifest.csv");
+    let mut previous: HashMap<String, String> = HashMap::new();
+    if args.resume
+        && let Ok(text) = std::fs::read_to_string(&manifest)
+    {
+        let mut lines = text.lines();
+        if lines.next() == Some(HEADER.trim_end()) {
+            for line in lines {
+                let file = line.split(',').next().unwrap_or_default();
+                if args.out.join(file).is_file() {
+                    previous.insert(file.to_string(), format!("{line}\n"));
+                }
+            }
+        } else {
+            eprintln!(
+                "corpus: --resume: {} has other columns, rendering everything",
+                manifest.display()
+            );
+        }
+        eprintln!("corpus: --resume: reusing {} songs", previous.len());
+    }
+
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Rendered>>>> =
+    let results: Mutex<Vec<Option<Result<String>>>> =
         Mutex::new((0..songs.len()).map(|_| None).collect());
     let song_secs: Mutex<Vec<f64>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -138,16 +166,20 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<()> {
                     let s = &songs[i];
                     let work = work_root.join(s.group());
                     let out = args.out.join(s.file());
-                    let t0 = Instant::now();
-                    let r = render::render_song(s, &res, args.duration_s, &work, &out)
-                        .with_context(|| format!("{} ({})", s.file(), s.tpl().name));
-                    song_secs
-                        .lock()
-                        .expect("timing lock")
-                        .push(t0.elapsed().as_secs_f64());
-                    if !args.keep_work {
-                        let _ = std::fs::remove_dir_all(&work);
-                    }
+                    let r = if let Some(line) = previous.get(&s.file()) {
+                        Ok(line.clone())
+                    } else {
+                        let t0 = Instant::now();
+                        let r = render_with_retries(s, &res, args.duration_s, &work, &out);
+                        song_secs
+                            .lock()
+                            .expect("timing lock")
+                            .push(t0.elapsed().as_secs_f64());
+                        if !args.keep_work {
+                            let _ = std::fs::remove_dir_all(&work);
+                        }
+                        r.map(|r| row(s, &r))
+                    };
                     if let Err(e) = &r {
                         eprintln!("corpus: FAILED {e:#}");
                     }
@@ -171,15 +203,13 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<()> {
     }
 
     let results = results.into_inner().expect("results lock");
-    let mut csv = String::from(
-        "file,label,group,split,template,tempo_bpm,key,soundfont,seed,vocal,offset_s,chain,rms_db,texture,drums,guitars\n",
-    );
+    let mut csv = String::from(HEADER);
     let mut failed = Vec::new();
     let mut table: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
     for (s, r) in songs.iter().zip(results) {
         match r {
-            Some(Ok(r)) => {
-                csv.push_str(&row(s, &r));
+            Some(Ok(line)) => {
+                csv.push_str(&line);
                 *table
                     .entry(s.label)
                     .or_default()
@@ -190,7 +220,6 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<()> {
             None => failed.push(format!("{}: not rendered", s.file())),
         }
     }
-    let manifest = args.out.join("manifest.csv");
     std::fs::write(&manifest, csv).with_context(|| format!("writing {}", manifest.display()))?;
 
     let ok: usize = table.values().flat_map(|m| m.values()).sum();
@@ -229,6 +258,37 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<()> {
         bail!("{} songs failed:\n{}", failed.len(), failed.join("\n"));
     }
     Ok(())
+}
+
+/// The manifest's header line.
+const HEADER: &str = "file,label,group,split,template,tempo_bpm,key,soundfont,seed,vocal,offset_s,chain,rms_db,texture,drums,guitars\n";
+
+/// Renders a song, waiting and trying again while the disk is full (other
+/// jobs on a shared machine free their scratch space again).
+fn render_with_retries(
+    s: &SongPlan,
+    res: &render::Resources,
+    duration_s: f64,
+    work: &std::path::Path,
+    out: &std::path::Path,
+) -> Result<Rendered> {
+    let mut attempt = 0;
+    loop {
+        let r = render::render_song(s, res, duration_s, work, out)
+            .with_context(|| format!("{} ({})", s.file(), s.tpl().name));
+        match r {
+            Err(e) if attempt < 10 && format!("{e:#}").contains("No space left on device") => {
+                attempt += 1;
+                eprintln!(
+                    "corpus: {}: disk full, trying again in 60 s ({attempt}/10)",
+                    s.file()
+                );
+                let _ = std::fs::remove_dir_all(work);
+                std::thread::sleep(std::time::Duration::from_secs(60));
+            }
+            r => return r,
+        }
+    }
 }
 
 fn row(s: &SongPlan, r: &Rendered) -> String {
