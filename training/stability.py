@@ -23,6 +23,7 @@ import collections
 import csv
 import json
 import math
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,23 +31,12 @@ import chains
 from clirun import DEFAULT_GENRE_METER, classify, top_genre
 
 
-def make_chained(rows: list[dict], work: Path, jobs: int) -> dict[str, list[Path]]:
-    """Chained copies of every track, per chain name (reused when present)."""
-    out: dict[str, list[Path]] = {"clean": [Path(r["path"]) for r in rows]}
-    todo = []
-    for name, chain in chains.FIXED_CHAINS.items():
-        paths = []
-        for r in rows:
-            dst = work / name / r["file"]
-            paths.append(dst)
-            if not dst.is_file():
-                todo.append((chain, Path(r["path"]), dst))
-        out[name] = paths
-    if todo:
-        print(f"writing {len(todo)} chained copies under {work}", flush=True)
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            list(pool.map(lambda job: chains.apply(*job), todo))
-    return out
+def chained_copies(chain: chains.Chain, rows: list[dict], out: Path, jobs: int) -> list[Path]:
+    """Writes every track through `chain` under `out`; returns the paths in row order."""
+    jobs_list = [(chain, Path(r["path"]), out / r["file"]) for r in rows]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(lambda job: chains.apply(*job), jobs_list))
+    return [dst for _, _, dst in jobs_list]
 
 
 def entropy_bits(counts: collections.Counter) -> float:
@@ -70,27 +60,36 @@ def main() -> None:
         raise SystemExit(f"error: {args.manifest}: no rows in split {args.split!r}")
     for r in rows:
         r["path"] = str((args.manifest.parent / r["file"]).resolve())
-    copies = make_chained(rows, args.work.resolve(), args.jobs)
-    all_files = [f for paths in copies.values() for f in paths]
-    results = {}
-    for spec in args.model:
-        name, _, card = spec.partition("=")
-        records = classify(args.genre_meter, None if card == "shipped" else Path(card), all_files, args.jobs)
-
-        def rec(path: Path) -> dict:
-            return records[str(path.resolve())]
-
-        clean = [rec(f) for f in copies["clean"]]
-        clean_top = [top_genre(r) for r in clean]
-        per_chain = {}
-        for chain_name, paths in copies.items():
+    models = [(name, None if card == "shipped" else Path(card))
+              for name, _, card in (spec.partition("=") for spec in args.model)]
+    clean_files = [Path(r["path"]) for r in rows]
+    # top genre and status per model and chain ("clean" first), one list per model in row order
+    tops: dict[str, dict[str, list]] = {name: {} for name, _ in models}
+    statuses: dict[str, list] = {}
+    work = args.work.resolve()
+    for chain_name in ["clean", *chains.FIXED_CHAINS]:
+        if chain_name == "clean":
+            files = clean_files
+        else:
+            # NOTE: one chain at a time, deleted after use: all chains of all tracks
+            # at 44.1–96 kHz would take gigabytes.
+            print(f"{chain_name}: {chains.describe(chains.FIXED_CHAINS[chain_name])}", flush=True)
+            files = chained_copies(chains.FIXED_CHAINS[chain_name], rows, work / chain_name, args.jobs)
+        for name, card in models:
+            records = classify(args.genre_meter, card, files, args.jobs)
+            found = [records[str(f.resolve())] for f in files]
+            tops[name][chain_name] = [top_genre(r) for r in found]
             if chain_name == "clean":
-                continue
-            same = [top_genre(rec(f)) == t for f, t in zip(paths, clean_top)]
-            per_chain[chain_name] = sum(same) / len(same)
+                statuses[name] = [r["status"] for r in found]
+        if chain_name != "clean":
+            shutil.rmtree(work / chain_name, ignore_errors=True)
+    results = {}
+    for name, _ in models:
+        clean_top = tops[name]["clean"]
+        per_chain = {chain_name: sum(a == b for a, b in zip(t, clean_top)) / len(rows)
+                     for chain_name, t in tops[name].items() if chain_name != "clean"}
         spread = collections.Counter(clean_top)
-        statuses = collections.Counter(r["status"] for r in clean)
-        ok_spread = collections.Counter(top_genre(r) for r in clean if r["status"] == "ok")
+        ok_spread = collections.Counter(t for t, st in zip(clean_top, statuses[name]) if st == "ok")
         results[name] = {
             "tracks": len(rows),
             "stability_mean": sum(per_chain.values()) / len(per_chain),
@@ -99,7 +98,7 @@ def main() -> None:
             "genre_spread": dict(spread.most_common()),
             "largest_genre_share": spread.most_common(1)[0][1] / len(rows),
             "genre_entropy_bits": entropy_bits(spread),
-            "statuses": dict(statuses),
+            "statuses": dict(collections.Counter(statuses[name])),
             "ok_genre_spread": dict(ok_spread.most_common()),
         }
     for name, r in results.items():
