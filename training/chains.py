@@ -204,6 +204,8 @@ def main() -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--copies", type=int, default=1, help="chained copies per song")
     p.add_argument("--splits", default="train,val", help="splits to copy (comma-separated)")
+    p.add_argument("--fraction", type=float, default=1.0,
+                   help="copy only this fraction of the songs (chosen by a seeded hash of the file name)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=2)
     args = p.parse_args()
@@ -217,6 +219,8 @@ def main() -> None:
     jobs, new_rows = [], []
     for row in rows:
         if row["split"] not in splits:
+            continue
+        if zlib.crc32(f"{args.seed}:pick:{row['file']}".encode()) / 2**32 >= args.fraction:
             continue
         src = (base / row["file"]).resolve()
         for k in range(args.copies):

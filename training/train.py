@@ -94,6 +94,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="maximum weight of the domain-adversarial loss (0 disables; needs --adapt-features)")
     p.add_argument("--adabn", choices=("none", "real", "mix"), default="none",
                    help="re-estimate batch-norm statistics after training on real windows or a 50/50 mix")
+    p.add_argument("--epoch-windows", type=int, default=0,
+                   help="windows drawn per epoch (0: every training window once)")
     p.add_argument("--balance", action="store_true",
                    help="draw training windows so every label is seen equally often per epoch")
     p.add_argument("--init-weights", type=Path, default=None,
@@ -291,8 +293,14 @@ def train(args: argparse.Namespace) -> dict:
         model.train()
         if domain_head is not None:
             domain_head.train()
-        order = (rng.choice(train_split.num_windows, size=train_split.num_windows, p=draw_p) if args.balance
-                 else rng.permutation(train_split.num_windows))
+        epoch_size = args.epoch_windows or train_split.num_windows
+        if args.balance:
+            order = rng.choice(train_split.num_windows, size=epoch_size, p=draw_p)
+        else:
+            order = rng.permutation(train_split.num_windows)
+            while len(order) < epoch_size:
+                order = np.concatenate([order, rng.permutation(train_split.num_windows)])
+            order = order[:epoch_size]
         num_batches = math.ceil(len(order) / args.batch_size)
         loss_sum, correct, seen, domain_sum, domain_correct = 0.0, 0, 0, 0.0, 0
         out_of_time = False
@@ -472,6 +480,7 @@ def train(args: argparse.Namespace) -> dict:
                           f"stopped because {stop_reason}; CNN channels {list(channels[1:])}, {args.pool_kind} pools {list(pools)}, "
                           f"dropout {args.dropout:g}, {num_parameters(model)} parameters"
                           + ("; training windows drawn label-balanced" if args.balance else "")
+                          + (f"; {args.epoch_windows} windows per epoch" if args.epoch_windows else "")
                           + (f"; started from {args.init_weights}" if args.init_weights else "")),
             "loss": "categorical cross-entropy",
             "augmentation": augment.describe(),
