@@ -8,9 +8,11 @@
 //! `run` allocates its tensors, so this never runs on an audio thread; the
 //! plugin calls it from its worker.
 //!
-//! The plan is tract's, but for its pools: tiled max and average pools (and a
-//! ReLU just before one) run as [`BlockPool`], which vectorises where tract
-//! 0.23.9's strided pools do not.
+//! The plan is tract's, but for its pools and its im2col: tiled max and
+//! average pools (and a ReLU just before one) run as [`BlockPool`], which
+//! vectorises where tract 0.23.9's strided pools do not, and convolutions
+//! build their matrix eagerly with [`im2col::PanelIm2col`] rather than
+//! gather it inside the matrix product (see `model/im2col.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,6 +24,8 @@ use tract_onnx::tract_core::ops::cnn::{OptMaxPool, OptSumPool, PoolSpec};
 use tract_onnx::tract_core::ops::math::Max;
 use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_hir::infer::Factoid as _;
+
+mod im2col;
 
 use crate::card::ModelCard;
 use crate::verdict::Decider;
@@ -114,10 +118,15 @@ impl Classifier {
         check_declared_input(&model, &card).map_err(err)?;
         let build = |batch: usize| -> Result<Plan> {
             let shape = [batch, 1, card.features.n_mels, card.features.window_frames];
-            let typed = model
-                .clone()
-                .with_input_fact(0, f32::fact(shape).into())
-                .and_then(|m| m.into_optimized())
+            let eager_im2col =
+                im2col::eager_im2col_scope().map_err(|e| err(format!("cannot plan: {e}")))?;
+            let typed = eager_im2col
+                .enter(|| {
+                    model
+                        .clone()
+                        .with_input_fact(0, f32::fact(shape).into())
+                        .and_then(|m| m.into_optimized())
+                })
                 .map_err(|e| {
                     err(format!(
                         "does not accept input {shape:?} from its card: {e}"
@@ -138,7 +147,9 @@ impl Classifier {
                 )));
             }
             let mut typed = typed;
-            replace_pools(&mut typed).map_err(|e| err(format!("cannot plan: {e}")))?;
+            replace_pools(&mut typed)
+                .and_then(|_| im2col::replace_im2col(&mut typed))
+                .map_err(|e| err(format!("cannot plan: {e}")))?;
             typed
                 .into_runnable()
                 .map_err(|e| err(format!("cannot plan: {e}")))
