@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the shipped model's training data from nothing but Debian packages:
 # the generated music corpus, chained copies of its training and validation
-# songs (host/codec chains), the non-music corpus, all merged into one
+# songs (host/codec chains), the non-music corpus (half of it chained too), all merged into one
 # manifest, and the real music without labels used for adaptation.
 #
 #   scripts/make_training_set.sh [--out build/train-v3] [--seed 31] [--songs-per-genre 150]
@@ -37,6 +37,7 @@ cd "$ROOT"
 MUSIC=build/corpus-s$SEED
 NONMUSIC=build/nonmusic-s$SEED
 CHAINED=build/chained-s$SEED
+CHAINED_NM=build/chained-nm-s$SEED
 PY=training/.venv/bin/python
 [[ -x $PY ]] || die "$PY not found: run scripts/retrain.sh once, or python3.11 -m venv training/.venv && training/.venv/bin/pip install -r training/requirements.txt"
 
@@ -52,8 +53,13 @@ if [[ ! -f $CHAINED/manifest.csv ]]; then
     say "host/codec chains on the training and validation songs → $CHAINED"
     "$PY" training/chains.py "$MUSIC/manifest.csv" --out "$CHAINED" --seed "$SEED" --jobs "$JOBS"
 fi
+if [[ ! -f $CHAINED_NM/manifest.csv ]]; then
+    # Half the non-music clips get chains too, so a chain's traces never mark music.
+    say "host/codec chains on half the non-music training and validation clips → $CHAINED_NM"
+    "$PY" training/chains.py "$NONMUSIC/manifest.csv" --out "$CHAINED_NM" --fraction 0.5 --seed "$SEED" --jobs "$JOBS"
+fi
 say "merging → $OUT/manifest.csv"
-python3 scripts/merge_corpora.py "$OUT" "$MUSIC" "$CHAINED" --with-tests "$NONMUSIC:_nonmusic"
+python3 scripts/merge_corpora.py "$OUT" "$MUSIC" "$CHAINED" "$CHAINED_NM" --with-tests "$NONMUSIC:_nonmusic"
 if [[ ! -f build/real/manifest.csv ]]; then
     say "real music without labels → build/real"
     "$PY" training/realmusic.py --out build/real --jobs "$JOBS"
