@@ -43,6 +43,8 @@ const METER_FLOOR_DB: f32 = -60.0;
 const METER_FALL_DB_PER_S: f32 = 20.0;
 /// Height kept below the timeline for the target line and the controls.
 const BELOW_TIMELINE_HEIGHT: f32 = 150.0;
+/// Height of a row of controls.
+const CONTROL_ROW_HEIGHT: f32 = 32.0;
 /// Size of a confident genre's name in the headline.
 const TITLE_SIZE: f32 = 46.0;
 /// Size of the headline when it names no single genre.
@@ -215,7 +217,8 @@ impl GenreMeterEditor {
                 ui.label(RichText::new(words).color(TEXT_WEAK));
                 ui.separator();
             }
-            self.status_line(ui);
+            // A status headline already says what the analysis is doing.
+            self.status_line(ui, headline.source.is_some());
         });
     }
 
@@ -239,51 +242,58 @@ impl GenreMeterEditor {
         );
     }
 
-    fn status_line(&self, ui: &mut Ui) {
+    fn status_line(&self, ui: &mut Ui, show_activity: bool) {
         let snapshot = &self.shown;
+        let (activity, activity_color) = match &snapshot.activity {
+            Activity::Inactive => ("inactive".to_owned(), TEXT_WEAK),
+            Activity::LoadingModel => ("loading the model".to_owned(), TEXT_WEAK),
+            Activity::WarmingUp(s) => (format!("warming up: {:.0} s", s.ceil()), TEXT_WEAK),
+            Activity::Listening => ("listening".to_owned(), GOOD),
+            Activity::Silent => ("silent: below the gate".to_owned(), TEXT_WEAK),
+            Activity::Paused if self.params.bypass.value() => ("bypassed".to_owned(), TEXT_WEAK),
+            Activity::Paused => ("stopped".to_owned(), TEXT_WEAK),
+            Activity::ModelError(_) => ("model error".to_owned(), WARNING),
+            Activity::InputError(_) => ("input error".to_owned(), WARNING),
+        };
+        let mut parts: Vec<(String, Color32)> = Vec::new();
+        if show_activity || activity_color == WARNING {
+            parts.push((activity, activity_color));
+        }
+        if let Some(position_s) = snapshot.position_s {
+            parts.push((
+                format!("song at {}", format_duration(position_s as f32)),
+                TEXT_WEAK,
+            ));
+        }
+        if snapshot.host_rate_hz > 0.0 && snapshot.model_rate_hz > 0 {
+            parts.push((
+                format!(
+                    "{} resampled to {}",
+                    format_rate(snapshot.host_rate_hz),
+                    format_rate(snapshot.model_rate_hz as f32)
+                ),
+                TEXT_WEAK,
+            ));
+        }
+        let num_dropped = self.shared.num_dropped_samples();
+        if num_dropped > 0 && snapshot.host_rate_hz > 0.0 {
+            parts.push((
+                format!(
+                    "dropped input: {:.1} s",
+                    num_dropped as f32 / snapshot.host_rate_hz
+                ),
+                WARNING,
+            ));
+        }
+        if self.frozen {
+            parts.push(("FROZEN".to_owned(), WARNING));
+        }
         ui.horizontal_wrapped(|ui| {
-            let (text, color) = match &snapshot.activity {
-                Activity::Inactive => ("inactive".to_owned(), TEXT_WEAK),
-                Activity::LoadingModel => ("loading the model".to_owned(), TEXT_WEAK),
-                Activity::WarmingUp(s) => (format!("warming up: {:.0} s", s.ceil()), TEXT_WEAK),
-                Activity::Listening => ("listening".to_owned(), GOOD),
-                Activity::Silent => ("silent: below the gate".to_owned(), TEXT_WEAK),
-                Activity::Paused if self.params.bypass.value() => {
-                    ("bypassed".to_owned(), TEXT_WEAK)
+            for (k, (text, color)) in parts.into_iter().enumerate() {
+                if k > 0 {
+                    ui.label(RichText::new("·").color(TEXT_WEAK));
                 }
-                Activity::Paused => ("stopped".to_owned(), TEXT_WEAK),
-                Activity::ModelError(_) => ("model error".to_owned(), WARNING),
-                Activity::InputError(_) => ("input error".to_owned(), WARNING),
-            };
-            ui.label(RichText::new(text).color(color));
-            if let Some(position_s) = snapshot.position_s {
-                ui.label(
-                    RichText::new(format!("| song {}", format_duration(position_s as f32)))
-                        .color(TEXT_WEAK),
-                );
-            }
-            if snapshot.host_rate_hz > 0.0 && snapshot.model_rate_hz > 0 {
-                ui.label(
-                    RichText::new(format!(
-                        "| {} → {}",
-                        format_rate(snapshot.host_rate_hz),
-                        format_rate(snapshot.model_rate_hz as f32)
-                    ))
-                    .color(TEXT_WEAK),
-                );
-            }
-            let num_dropped = self.shared.num_dropped_samples();
-            if num_dropped > 0 && snapshot.host_rate_hz > 0.0 {
-                ui.label(
-                    RichText::new(format!(
-                        "| dropped input: {:.1} s",
-                        num_dropped as f32 / snapshot.host_rate_hz
-                    ))
-                    .color(WARNING),
-                );
-            }
-            if self.frozen {
-                ui.label(RichText::new("| FROZEN").strong().color(WARNING));
+                ui.label(RichText::new(text).color(color));
             }
         });
     }
@@ -346,6 +356,7 @@ impl GenreMeterEditor {
         let params = &self.params;
         ui.spacing_mut().item_spacing.y = 8.0;
         ui.horizontal_wrapped(|ui| {
+            ui.set_min_height(CONTROL_ROW_HEIGHT);
             control_label(ui, "Channel");
             segmented(ui, &params.channel, &setter, |mode| match mode {
                 ChannelMode::Sum => "Left+Right averaged (as the CLI hears a file)",
@@ -363,6 +374,9 @@ impl GenreMeterEditor {
             });
         });
         ui.horizontal_wrapped(|ui| {
+            // Tall enough for the slider from the start, so the labels
+            // before it are centred on it.
+            ui.set_min_height(CONTROL_ROW_HEIGHT);
             control_label(ui, "Gate");
             ui.add(ParamSlider::for_param(&params.gate_db, &setter).with_width(130.0))
                 .on_hover_text("Windows quieter than this are not classified");

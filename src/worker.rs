@@ -924,6 +924,7 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use genre_core::smoother::top_label;
+    use genre_core::verdict::Status;
 
     use super::*;
     use crate::tap::Transport;
@@ -1199,6 +1200,88 @@ mod tests {
         // And a history comes back as one.
         assert!(again.restore(&history));
         assert!(!again.timeline().follows_song());
+    }
+
+    /// The shipped model under a card whose decision rules `decision` gives
+    /// (format 2), e.g. with one of its genres declared "no genre".
+    fn with_decision(decision: serde_json::Value) -> Arc<Classifier> {
+        let card_path = PathBuf::from(genre_core::model::SHIPPED_CARD_PATH);
+        let mut card: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&card_path).unwrap()).unwrap();
+        card["format_version"] = 2.into();
+        card["decision"] = decision;
+        let card = genre_core::card::ModelCard::from_json(&card.to_string(), &card_path).unwrap();
+        let onnx = std::fs::read(card_path.with_file_name("genre_cnn.onnx")).unwrap();
+        Arc::new(Classifier::from_parts(card, &onnx, &card_path).unwrap())
+    }
+
+    #[test]
+    fn now_and_track_so_far_answer_by_the_card() {
+        let Some(shipped) = model() else { return };
+        let (Some(classical), Some(metal)) = (clip("classical"), clip("metal")) else {
+            eprintln!("SKIPPED: no classical or metal clip in examples/ or corpus/");
+            return;
+        };
+        let second = RATE_HZ as usize;
+        let labels = shipped.labels().to_vec();
+        let idx = |name: &str| labels.iter().position(|l| l == name).unwrap();
+        let genres: Vec<&String> = labels.iter().filter(|l| *l != "classical").collect();
+        // Classical declared "no genre", as a card with a not_music output
+        // declares it: the classical clip is not music.
+        let speech_like = with_decision(serde_json::json!({
+            "genres": genres,
+            "no_genre": ["classical"],
+            "temperature": 1.0,
+            "uncertain_threshold": 0.5,
+        }));
+        let mut core = core(speech_like, 3.0);
+        core.mark(Event::Play(Some(0)));
+        core.push(&classical[..10 * second]);
+        let now = core.now_verdict().unwrap();
+        assert_eq!(now.status, Status::NotMusic, "{now:?}");
+        assert_eq!(now.top_no_genre.map(|(i, _)| i), Some(idx("classical")));
+        let (_, track) = core.track_estimate().unwrap();
+        assert_eq!(track.status, Status::NotMusic);
+        // Then more metal than that: the track so far is the music's.
+        core.push(&metal[..20 * second]);
+        let now = core.now_verdict().unwrap();
+        assert_eq!(
+            (now.status, now.top_genre.map(|(i, _)| i)),
+            (Status::Ok, Some(idx("metal")))
+        );
+        let (_, track) = core.track_estimate().unwrap();
+        assert_eq!(track.status, Status::Ok);
+        assert_eq!(track.top_genre.map(|(i, _)| i), Some(idx("metal")));
+        assert!(
+            core.track().num_no_genre() > 0
+                && core.track().num_music() > core.track().num_no_genre()
+        );
+        // A pause in the music: "now" is silent, the track so far stays
+        // (only the window reaching less than a quarter into the pause
+        // still counts).
+        let num_windows = core.track_num_windows();
+        core.push(&vec![0.0; 5 * second]);
+        assert_eq!(core.now_verdict(), Some(Verdict::SILENT));
+        assert!(core.track_num_windows() <= num_windows + 1);
+        let (_, after_pause) = core.track_estimate().unwrap();
+        assert_eq!(after_pause.status, track.status);
+        assert_eq!(after_pause.top_genre.map(|(i, _)| i), Some(idx("metal")));
+
+        // A threshold no window reaches: every answer is a guess.
+        let all: Vec<&String> = labels.iter().collect();
+        let doubtful = with_decision(serde_json::json!({
+            "genres": all,
+            "no_genre": [],
+            "temperature": 1.0,
+            "uncertain_threshold": 0.9999,
+        }));
+        let mut guessing = self::core(doubtful, 3.0);
+        guessing.push(&metal[..10 * second]);
+        assert_eq!(guessing.now_verdict().unwrap().status, Status::Uncertain);
+        assert_eq!(
+            guessing.track_estimate().unwrap().1.status,
+            Status::Uncertain
+        );
     }
 
     #[test]

@@ -19,8 +19,12 @@ use crate::host::{
 /// saved track so far and the CLI's estimate of the same audio. Both cut
 /// the same windows from the same samples (the plugin starts its stream
 /// where the transport starts, at song position 0) and run the same code;
-/// what differs is the plugin's block-wise resampling and float sums.
-pub const CLI_TOLERANCE: f32 = 0.02;
+/// what differs is the end: the plugin also hears the silence after the
+/// clip, so it may classify one window more (measured: 0.0017 on the metal
+/// example at 44.1 kHz, 0.0013 at 48 kHz, 0.0001 on the classical one).
+/// Windows cut at the CLI's default 1.5 s hop instead move the metal
+/// estimate by 0.019.
+pub const CLI_TOLERANCE: f32 = 0.01;
 
 /// The shipped model in this process (for the CLI's side).
 fn classifier() -> Arc<Classifier> {
