@@ -14,10 +14,15 @@
 # With AUDIO set to a sound file (WAV/FLAC/Ogg), the app runs on a private JACK
 # server with the dummy driver (needs jackd2, jack-tools and sox's soxi) and hears
 # the file through its input; the grab comes one second before the file ends, so
-# the editor shows a real analysis in progress. The README's picture is the two
-# example clips, one after the other:
-#   ffmpeg -i examples/metal.mp3 -i examples/classical.mp3 \
-#     -filter_complex concat=n=2:v=0:a=1 -ar 48000 build/shot/examples.wav
+# the editor shows a real analysis in progress. The standalone has no song
+# position, so its timeline is a listening history. The README's picture is
+# the metal example (the model is sure of it), then the same clip at half level
+# mixed into the classical one (it is not):
+#   ffmpeg -i examples/metal.mp3 -i examples/classical.mp3 -filter_complex \
+#     "[0:a]volume=0.5[m];[m][1:a]amix=inputs=2:duration=shortest:normalize=0" \
+#     -ar 48000 build/shot/blend.wav
+#   ffmpeg -i examples/metal.mp3 -i build/shot/blend.wav -filter_complex \
+#     "[0:a]aresample=48000[a];[a][1:a]concat=n=2:v=0:a=1" -ar 48000 build/shot/examples.wav
 #   AUDIO=build/shot/examples.wav scripts/screenshot.sh
 set -euo pipefail
 
