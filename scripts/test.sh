@@ -52,3 +52,11 @@ say "bundles, and the CLAP host test against the bundled .clap"
 cargo xtask bundle genre-meter --release
 GENRE_METER_CLAP="$(realpath "${CARGO_TARGET_DIR:-target}")/bundled/Genre Meter.clap" \
     cargo test --locked -p genre-meter --test clack_host
+
+# A real DAW: Ardour 7 without a display (scripts/ardour_test.sh installs it
+# as root) plays a clip through the release VST3, saves, reloads and saves
+# again; the analysis and parameters must survive and agree with the CLI.
+say "Genre Meter in Ardour 7: play, save, reload, and agreement with the CLI"
+cargo build --locked --release -p genre-cli
+scripts/ardour_test.sh
+CLIP=examples/classical.mp3 RATE=44100 scripts/ardour_test.sh
