@@ -110,6 +110,9 @@ pub struct Tap {
     next_pos: Option<i64>,
     /// Whether the host has reported a song position since activation.
     has_seen_position: bool,
+    /// Whether any mark was sent since activation (a host that starts
+    /// stopped is told to the worker at once).
+    has_marked: bool,
     /// Whether this CPU runs the AVX2 build of the loops; detected in `new`
     /// (off the audio thread).
     has_avx2: bool,
@@ -130,6 +133,7 @@ impl Tap {
             is_running: false,
             next_pos: None,
             has_seen_position: false,
+            has_marked: false,
             has_avx2,
         }
     }
@@ -183,7 +187,7 @@ impl Tap {
             },
         };
         let Some(pos) = pos else {
-            if self.is_running
+            if (self.is_running || !self.has_marked)
                 && self
                     .marks
                     .push(Mark {
@@ -193,6 +197,7 @@ impl Tap {
                     .is_ok()
             {
                 self.is_running = false;
+                self.has_marked = true;
             }
             self.raise_peak(Self::peak(left, right, mode, is_mono), shared);
             return;
@@ -223,6 +228,7 @@ impl Tap {
                 return;
             }
             self.is_running = true;
+            self.has_marked = true;
         }
         self.next_pos = pos.map(|p| p.saturating_add(num_samples as i64));
         // The mode is matched once per block, not per sample: each arm runs

@@ -242,6 +242,10 @@ fn free_audio_and_hosts_that_go_quiet_about_the_transport() {
     ]);
     assert_eq!(marks, [(0, Event::Play(Some(0))), (192, Event::Stop)]);
     assert_eq!(num_written, 192);
+    // A host that starts stopped (a DAW at rest, or bypassed) says so at once.
+    let (marks, num_written, _) = transport_run(&[(64, Stopped), (64, Stopped), (64, Playing(0))]);
+    assert_eq!(marks, [(0, Event::Stop), (0, Event::Play(Some(0)))]);
+    assert_eq!(num_written, 64);
 }
 
 #[test]
