@@ -43,6 +43,10 @@ const METER_FLOOR_DB: f32 = -60.0;
 const METER_FALL_DB_PER_S: f32 = 20.0;
 /// Height kept below the timeline for the target line and the controls.
 const BELOW_TIMELINE_HEIGHT: f32 = 150.0;
+/// Height of the headline's caption and status rows.
+const CAPTION_ROW_HEIGHT: f32 = 22.0;
+/// Height of the headline's title row.
+const TITLE_ROW_HEIGHT: f32 = 58.0;
 /// Height of a row of controls.
 const CONTROL_ROW_HEIGHT: f32 = 32.0;
 /// Size of a confident genre's name in the headline.
@@ -156,7 +160,10 @@ impl GenreMeterEditor {
             Message::Uncertain { first, .. } => palette::muted(self.color(first.0)),
             _ => headline.color(labels.len()),
         };
+        // Three rows of fixed height, so the panels below do not move as
+        // the headline changes.
         ui.horizontal(|ui| {
+            ui.set_min_height(CAPTION_ROW_HEIGHT);
             let (tag, tag_color) = match headline.source {
                 Some(Source::Now) => ("NOW", TEXT_STRONG),
                 Some(Source::TrackSoFar) => ("TRACK SO FAR", TEXT_STRONG),
@@ -171,11 +178,9 @@ impl GenreMeterEditor {
                     ui.label(RichText::new(tag).size(13.0).strong().color(tag_color));
                 });
             ui.label(RichText::new(&headline.caption).color(TEXT_WEAK));
-            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                self.level_meter(ui);
-            });
         });
         ui.horizontal(|ui| {
+            ui.set_min_height(TITLE_ROW_HEIGHT);
             let size = if matches!(headline.message, Message::Genre { .. }) {
                 TITLE_SIZE
             } else {
@@ -195,8 +200,12 @@ impl GenreMeterEditor {
                 };
                 ui.label(RichText::new(detail).size(26.0).color(detail_color));
             }
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                self.level_meter(ui);
+            });
         });
         ui.horizontal(|ui| {
+            ui.set_min_height(CAPTION_ROW_HEIGHT);
             if let Some(confidence) = headline.confidence() {
                 let threshold = snapshot
                     .decider

@@ -142,6 +142,11 @@ impl Headline {
 pub fn headline(snapshot: &Snapshot, is_bypassed: bool) -> Headline {
     let response = format!("smoothed over about {:.0} s", snapshot.response_s);
     let track_len = super::format_duration(snapshot.track_num_windows as f32 * snapshot.hop_s);
+    let track_of = if snapshot.follows_song {
+        "of the song"
+    } else {
+        "heard"
+    };
     let track_what = if snapshot.follows_song {
         format!("{track_len} of the song, each part counted once")
     } else {
@@ -189,7 +194,7 @@ pub fn headline(snapshot: &Snapshot, is_bypassed: bool) -> Headline {
             (
                 Source::Saved,
                 format!(
-                    "track so far, saved with the project ({track_what}); no live estimate yet"
+                    "saved with the project: track so far, {track_len} {track_of}; no live estimate yet"
                 ),
             )
         } else if is_bypassed {
