@@ -6,12 +6,21 @@ repetition:
 
   A  the Python pipeline (pipeline.py: librosa + onnxruntime, one thread,
      pinned to CPU 0), timed inside its process after imports and a warm-up
-     clip (its start-up is reported apart);
-  B  `genre-meter classify --jobs 1`, pinned to CPU 0 (one core), the whole
-     process timed (start-up and model planning included);
+     clip;
+  B  whole processes, one core (pinned to CPU 0), CPU time of the process
+     (rusage), start-up included: the Python pipeline on every clip once
+     (imports, ONNX session, numba's first compilations), the same on the
+     first clip alone, `genre-meter classify --jobs 1` on every clip and on
+     the first clip alone. The difference between all clips and one clip,
+     divided by the clips it adds, is each side's CPU per clip without its
+     start-up;
   C  `genre-meter classify` on all cores;
   D  per window on the same windows: onnxruntime (one thread) and tract
      (crates/genre-core/examples/tract_windows.rs), batch 1 and batch 16.
+
+The CLI runs with RUST_BACKTRACE and RUST_LIB_BACKTRACE unset, as a user
+runs it: with them set, every error tract's optimiser raises and drops
+while planning captures a backtrace.
 
 It reports medians over repetitions of wall and CPU time, the ratios, and
 checks that both pipelines pick the same genre for every clip (exit status
@@ -54,6 +63,12 @@ def run_timed(cmd, env=None):
 
 def pinned(cmd):
     return (["taskset", "-c", ONE_CORE] if shutil.which("taskset") else []) + cmd
+
+
+def user_env():
+    """The environment without the backtrace switches (see the module docs)."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("RUST_BACKTRACE", "RUST_LIB_BACKTRACE")}
 
 
 def one_thread_env():
@@ -117,8 +132,10 @@ def main() -> int:
     windows_path = args.work / "windows.npy"
     np.save(windows_path, windows)
 
-    timings = {k: [] for k in ("py_wall", "py_cpu", "py_setup_wall", "cli1_wall", "cli1_cpu",
-                               "clin_wall", "clin_cpu")}
+    timings = {k: [] for k in ("py_wall", "py_cpu", "py_setup_wall", "py_proc_wall",
+                               "py_proc_cpu", "py_one_wall", "py_one_cpu", "cli1_wall",
+                               "cli1_cpu", "cli_one_wall", "cli_one_cpu", "clin_wall",
+                               "clin_cpu")}
     per_window = {(side, b, clock): [] for side in ("ort", "tract") for b in (1, batch_max)
                   for clock in ("wall", "cpu")}
     py_results = cli_results = None
@@ -126,6 +143,8 @@ def main() -> int:
     cli_cmd = [str(args.cli), "classify", "--json", "--model", str(args.card)]
     py_cmd = [sys.executable, str(Path(__file__).parent / "pipeline.py"), "--card", str(args.card),
               "--out", str(args.work / "python.json")]
+    py_plain_cmd = py_cmd[:-1] + [str(args.work / "python_plain.json"), "--no-warmup"]
+    all_clips, first_clip = list(map(str, clips)), [str(clips[0])]
     for rep in range(args.reps):
         print(f"repetition {rep + 1}/{args.reps}: python", end="", flush=True)
         _, wall, cpu = run_timed(pinned(py_cmd + list(map(str, clips))), env=one_thread_env())
@@ -135,14 +154,24 @@ def main() -> int:
         timings["py_setup_wall"].append(wall - py["wall_s"])
         py_results = py["results"]
 
+        print(", whole processes", end="", flush=True)
+        for key, cmd in (("py_proc", py_plain_cmd + all_clips),
+                         ("py_one", py_plain_cmd + first_clip)):
+            _, wall, cpu = run_timed(pinned(cmd), env=one_thread_env())
+            timings[f"{key}_wall"].append(wall)
+            timings[f"{key}_cpu"].append(cpu)
+
         print(", cli --jobs 1", end="", flush=True)
-        out, wall, cpu = run_timed(pinned(cli_cmd + ["--jobs", "1"] + list(map(str, clips))))
+        out, wall, cpu = run_timed(pinned(cli_cmd + ["--jobs", "1"] + all_clips), env=user_env())
         timings["cli1_wall"].append(wall)
         timings["cli1_cpu"].append(cpu)
         cli_results = [json.loads(line) for line in out.splitlines() if line.strip()]
+        _, wall, cpu = run_timed(pinned(cli_cmd + ["--jobs", "1"] + first_clip), env=user_env())
+        timings["cli_one_wall"].append(wall)
+        timings["cli_one_cpu"].append(cpu)
 
         print(", cli all cores", end="", flush=True)
-        _, wall, cpu = run_timed(cli_cmd + list(map(str, clips)))
+        _, wall, cpu = run_timed(cli_cmd + all_clips, env=user_env())
         timings["clin_wall"].append(wall)
         timings["clin_cpu"].append(cpu)
 
@@ -157,7 +186,7 @@ def main() -> int:
                 ort_logits = logits if ort_logits is None else ort_logits
             tract_cmd = [str(args.tract), str(args.card), str(windows_path), str(batch),
                          str(args.window_passes), str(args.work / f"tract_logits_b{batch}.npy")]
-            out, _, _ = run_timed(pinned(tract_cmd))
+            out, _, _ = run_timed(pinned(tract_cmd), env=user_env())
             tract = json.loads(out)
             per_window[("tract", batch, "wall")].extend(tract["wall_ms_per_window"])
             per_window[("tract", batch, "cpu")].extend(tract["cpu_ms_per_window"])
@@ -200,6 +229,22 @@ def main() -> int:
     print(f"  (Python start-up, imports and a warm-up clip, not counted above: "
           f"{t['py_setup_wall']:.2f} s; the CLI's start-up and model planning are counted)")
     print()
+    # Whole processes, one core, start-up included; per clip without start-up.
+    whole = {"py": (t["py_proc_cpu"], t["py_one_cpu"]), "cli": (t["cli1_cpu"], t["cli_one_cpu"])}
+    marginal = {side: (all_s - one_s) / max(n - 1, 1) for side, (all_s, one_s) in whole.items()}
+    startup = {side: whole[side][1] - marginal[side] for side in whole}
+    print(f"whole processes, 1 core, CPU s        {'all clips':>10} {'1 clip':>8} "
+          f"{'per clip':>9} {'start-up':>9} {'× real time':>12}")
+    for side, name in (("py", "Python: librosa + onnxruntime"), ("cli", "genre-meter classify --jobs 1")):
+        all_s, one_s = whole[side]
+        print(f"  {name:36} {all_s:10.3f} {one_s:8.3f} {marginal[side] * 1e3:7.1f}ms "
+              f"{startup[side]:8.3f}s {audio_s / all_s:11.0f}×")
+    whole_ratio = whole["py"][0] / whole["cli"][0]
+    clip_ratio = marginal["py"] / marginal["cli"]
+    print(f"  CLI vs Python: {whole_ratio:.1f}× whole processes (start-up included), "
+          f"{clip_ratio:.1f}× per clip without start-up; CLI "
+          f"{audio_s / n / marginal['cli']:.0f}× real time per core without start-up")
+    print()
     print(f"per window, {len(windows)} windows, 1 thread      {'ms wall':>8} {'ms CPU':>8} {'tract/ORT (CPU)':>16}")
     for batch in (1, batch_max):
         for side, name in (("ort", "onnxruntime"), ("tract", "tract")):
@@ -218,6 +263,8 @@ def main() -> int:
     (args.work / "results.json").write_text(json.dumps({
         "clips": n, "audio_s": audio_s, "medians": t,
         "per_window_ms": {f"{s}_b{b}_{c}": v for (s, b, c), v in pw.items()},
+        "cpu_per_clip_s": marginal, "startup_cpu_s": startup,
+        "whole_process_ratio": whole_ratio, "per_clip_ratio": clip_ratio,
         "raw": timings, "per_window_raw": {f"{s}_b{b}_{c}": v for (s, b, c), v in per_window.items()},
         "agree": agree, "max_prob_diff": max_prob_diff, "logit_max_abs_diff": logit_diff,
         "disagreements": disagreements, "cpu": cpu_model, "cores": os.cpu_count(),

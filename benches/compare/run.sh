@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Side by side, in one run: the seed-style Python pipeline (librosa log-mel +
 # onnxruntime) against `genre-meter classify` on the same clips, on one core
-# and on all cores, plus tract against onnxruntime on the same windows.
-# See benches/compare/compare.py for what is timed and how.
+# (whole processes with their start-up, and per clip without it) and on all
+# cores, plus tract against onnxruntime on the same windows. See
+# benches/compare/compare.py for what is timed and how.
 #
 # Usage: benches/compare/run.sh [--clips DIR] [--songs-per-genre N] [--seed S]
-#                               [--reps R] [--model CARD.json]
+#                               [--reps R] [--model CARD.json] [--cold-build]
 #   --clips DIR          WAV clips to use (searched recursively); default: generate
 #                        N songs per genre (default 5, i.e. 50 × 30 s) with
 #                        `cargo xtask corpus --seed S` (default 4242, a seed no
@@ -13,6 +14,9 @@
 #   --reps R             alternating repetitions (default 3)
 #   --model CARD.json    model card (default models/genre_cnn.json); both
 #                        pipelines run the ONNX file it names
+#   --cold-build         also time a newcomer's first build of the CLI into an
+#                        empty target directory (benches/compare/cold_build.sh,
+#                        several minutes of CPU)
 #
 # Creates build/compare-venv (Python 3.11, benches/compare/requirements.txt)
 # if it is missing, builds the release CLI and the tract timer, and writes
@@ -25,6 +29,7 @@ songs_per_genre=5
 seed=4242
 reps=3
 card=models/genre_cnn.json
+cold_build=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --clips) clips=$2; shift 2 ;;
@@ -32,7 +37,8 @@ while [ $# -gt 0 ]; do
     --seed) seed=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
     --model) card=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --cold-build) cold_build=true; shift ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -65,10 +71,17 @@ if [ -z "$clips" ]; then
 fi
 
 echo "== comparing"
+status=0
 "$venv/bin/python" benches/compare/compare.py \
   --clips "$clips" \
   --cli "$target_dir/release/genre-meter" \
   --tract "$target_dir/release/examples/tract_windows" \
   --card "$card" \
   --work "$work" \
-  --reps "$reps"
+  --reps "$reps" || status=$?
+
+if $cold_build; then
+  echo "== cold build"
+  benches/compare/cold_build.sh
+fi
+exit "$status"
