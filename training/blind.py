@@ -38,6 +38,16 @@ def score(rows: list[dict], records: dict[str, dict]) -> dict:
         for r, c in zip(music, correct):
             per_label[r["label"]].append(c)
         out["per_label"] = {k: f"{sum(v)}/{len(v)}" for k, v in sorted(per_label.items())}
+        # Sparse music (solo piano, voice-led, drums alone, rap over a thin beat, spoken word over music)
+        # must stay music: rejection and accuracy per texture, where the manifest says.
+        per_texture = collections.defaultdict(lambda: [0, 0, 0])
+        for r, c in zip(music, correct):
+            t = per_texture[r.get("texture") or "?"]
+            t[0] += 1
+            t[1] += c
+            t[2] += records[r["path"]]["status"] == "not_music"
+        out["per_texture"] = {k: {"files": n, "accuracy": right / n, "rejected": rejected / n}
+                              for k, (n, right, rejected) in sorted(per_texture.items())}
     if other:
         caught = [records[r["path"]]["status"] in ("not_music", "uncertain") for r in other]
         out.update(nonmusic_files=len(other), nonmusic_caught=sum(caught) / len(other),

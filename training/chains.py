@@ -208,6 +208,8 @@ def main() -> None:
                    help="copy only this fraction of the songs (chosen by a seeded hash of the file name)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--resume", action="store_true",
+                   help="keep copies already written (an interrupted run; delete its last files first)")
     args = p.parse_args()
     for tool in ("ffmpeg",):
         if shutil.which(tool) is None:
@@ -237,6 +239,8 @@ def main() -> None:
 
     def run(job):
         chain, src, dst = job
+        if args.resume and dst.exists():
+            return
         try:
             apply(chain, src, dst)
         except RuntimeError as e:
