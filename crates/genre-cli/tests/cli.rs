@@ -3,10 +3,12 @@
 //! binary panic: every run is checked for "panicked" on stderr.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use assert_cmd::Command;
 use serde_json::Value;
+
+mod common;
+use common::{repo_root, run, stderr, stdout};
 
 const LABELS: [&str; 10] = [
     "blues",
@@ -21,37 +23,9 @@ const LABELS: [&str; 10] = [
     "rock",
 ];
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// A committed example clip of a known genre.
 fn example(name: &str) -> PathBuf {
     repo_root().join("examples").join(name)
-}
-
-fn run(args: &[&str]) -> Output {
-    let output = Command::cargo_bin("genre-meter")
-        .unwrap()
-        .env("RUST_BACKTRACE", "1")
-        .env_remove("GENRE_METER_MODEL")
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        !stderr.contains("panicked"),
-        "the binary panicked:\n{stderr}"
-    );
-    output
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
 }
 
 /// The README shows what `genre-meter classify examples/` prints; it must stay true when

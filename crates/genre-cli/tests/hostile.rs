@@ -6,26 +6,11 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Output;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn run(args: &[&str]) -> Output {
-    let output = Command::cargo_bin("genre-meter")
-        .unwrap()
-        .env("RUST_BACKTRACE", "1")
-        .env_remove("GENRE_METER_MODEL")
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        !stderr.contains("panicked"),
-        "the binary panicked:\n{stderr}"
-    );
-    output
-}
+mod common;
+use common::run;
 
 /// WAV `fmt ` format tags.
 const PCM: u16 = 1;

@@ -14,9 +14,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
 use genre_core::audio::Decoder;
 use serde_json::Value;
+
+mod common;
+use common::{repo_root, run, stderr, stdout};
 
 const RATE_HZ: u32 = 22_050;
 /// Seconds per clip; `--hop 5` puts one window at the start of each.
@@ -24,34 +26,6 @@ const CLIP_S: usize = 5;
 const HOP: &str = "5";
 /// A clip counts as confident at or above this probability of its top genre.
 const CONFIDENT: f64 = 0.8;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn run(args: &[&str]) -> Output {
-    let output = Command::cargo_bin("genre-meter")
-        .unwrap()
-        .env("RUST_BACKTRACE", "1")
-        .env_remove("GENRE_METER_MODEL")
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        !stderr.contains("panicked"),
-        "the binary panicked:\n{stderr}"
-    );
-    output
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
 
 fn json_lines(o: &Output) -> Vec<Value> {
     stdout(o)

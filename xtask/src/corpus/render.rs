@@ -69,6 +69,30 @@ fn run(cmd: &mut Command, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Encodes `src` as MP3 at `kbps` and decodes it back to 22 050 Hz mono
+/// float WAV in `work` (`rt.mp3`, `rt.wav`); returns the decoded file.
+pub(crate) fn mp3_round_trip(src: &Path, kbps: u32, work: &Path) -> Result<PathBuf> {
+    let mp3 = work.join("rt.mp3");
+    let back = work.join("rt.wav");
+    run(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-nostdin", "-y", "-i"])
+            .arg(src)
+            .args(["-c:a", "libmp3lame", "-b:a", &format!("{kbps}k")])
+            .arg(&mp3),
+        "ffmpeg (encode)",
+    )?;
+    run(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-nostdin", "-y", "-i"])
+            .arg(&mp3)
+            .args(["-ar", "22050", "-ac", "1", "-c:a", "pcm_f32le"])
+            .arg(&back),
+        "ffmpeg (decode)",
+    )?;
+    Ok(back)
+}
+
 /// Reads a WAV as floats: (rate, channels, interleaved samples).
 pub fn read_wav(path: &Path) -> Result<(u32, u16, Vec<f32>)> {
     let mut r =
@@ -642,26 +666,8 @@ pub fn render_song(
     // 6. codec variety
     let mut final_in = proc_path.clone();
     if let Some(kbps) = m.mp3 {
-        let mp3 = work.join("rt.mp3");
-        let back = work.join("rt.wav");
-        run(
-            Command::new("ffmpeg")
-                .args(["-v", "error", "-nostdin", "-y", "-i"])
-                .arg(&proc_path)
-                .args(["-c:a", "libmp3lame", "-b:a", &format!("{kbps}k")])
-                .arg(&mp3),
-            "ffmpeg (encode)",
-        )?;
-        run(
-            Command::new("ffmpeg")
-                .args(["-v", "error", "-nostdin", "-y", "-i"])
-                .arg(&mp3)
-                .args(["-ar", "22050", "-ac", "1", "-c:a", "pcm_f32le"])
-                .arg(&back),
-            "ffmpeg (decode)",
-        )?;
+        final_in = mp3_round_trip(&proc_path, kbps, work)?;
         chain.tokens.push(format!("mp3@{kbps}"));
-        final_in = back;
     }
 
     // 7. level, noise floor, exact length, 16-bit

@@ -28,7 +28,7 @@ use crate::corpus::ir;
 use crate::corpus::master::{self, MIX_RMS_DB};
 use crate::corpus::plan::{LABELS, TEMPLATES, split_counts};
 use crate::corpus::production::{MasterPlan, draw_master};
-use crate::corpus::render::{add_room, read_wav, write_wav};
+use crate::corpus::render::{add_room, mp3_round_trip, read_wav, write_wav};
 use crate::corpus::rng::Rng;
 
 /// Rate the music is mastered at (its mixes are 44.1 kHz stereo).
@@ -195,26 +195,8 @@ pub fn deliver(
     // 4. codec round trip
     let mut final_in = proc_path.clone();
     if let Some(kbps) = m.mp3 {
-        let mp3 = work.join("rt.mp3");
-        let back = work.join("rt.wav");
-        run(
-            Command::new("ffmpeg")
-                .args(["-v", "error", "-nostdin", "-y", "-i"])
-                .arg(&proc_path)
-                .args(["-c:a", "libmp3lame", "-b:a", &format!("{kbps}k")])
-                .arg(&mp3),
-            "ffmpeg (encode)",
-        )?;
-        run(
-            Command::new("ffmpeg")
-                .args(["-v", "error", "-nostdin", "-y", "-i"])
-                .arg(&mp3)
-                .args(["-ar", "22050", "-ac", "1", "-c:a", "pcm_f32le"])
-                .arg(&back),
-            "ffmpeg (decode)",
-        )?;
+        final_in = mp3_round_trip(&proc_path, kbps, work)?;
         desc.push(format!("mp3@{kbps}"));
-        final_in = back;
     }
 
     // 5. exact length, level, hiss, crackle, floor, 16-bit
