@@ -16,14 +16,12 @@
 # the file through its input; the grab comes one second before the file ends, so
 # the editor shows a real analysis in progress. The standalone has no song
 # position, so its timeline is a listening history. The README's picture is
-# the metal example (the model is sure of it), then the same clip at half level
-# mixed into the classical one (it is not):
-#   ffmpeg -i examples/metal.mp3 -i examples/classical.mp3 -filter_complex \
-#     "[0:a]volume=0.5[m];[m][1:a]amix=inputs=2:duration=shortest:normalize=0" \
-#     -ar 48000 build/shot/blend.wav
-#   ffmpeg -i examples/metal.mp3 -i build/shot/blend.wav -filter_complex \
-#     "[0:a]aresample=48000[a];[a][1:a]concat=n=2:v=0:a=1" -ar 48000 build/shot/examples.wav
-#   AUDIO=build/shot/examples.wav scripts/screenshot.sh
+# the classical example (the model is sure of it), then the metal one (it is
+# not: metal 53 %, uncertain):
+#   ffmpeg -i examples/classical.mp3 -i examples/metal.mp3 -filter_complex \
+#     "[0:a]aresample=48000[a];[1:a]aresample=48000[b];[a][b]concat=n=2:v=0:a=1" \
+#     -ar 48000 build/shot/classical-metal.wav
+#   AUDIO=build/shot/classical-metal.wav scripts/screenshot.sh
 set -euo pipefail
 
 BIN="${1:-target/bundled/Genre Meter}"

@@ -34,9 +34,9 @@ pub mod view;
 /// Initial editor width in logical pixels.
 pub const DEFAULT_WIDTH: f32 = 800.0;
 /// Initial editor height in logical pixels.
-pub const DEFAULT_HEIGHT: f32 = 700.0;
+pub const DEFAULT_HEIGHT: f32 = 780.0;
 /// Smallest size at which everything still fits.
-const MIN_SIZE: Vec2 = Vec2::new(600.0, 560.0);
+const MIN_SIZE: Vec2 = Vec2::new(600.0, 750.0);
 /// Level meter range.
 const METER_FLOOR_DB: f32 = -60.0;
 /// How fast the level display falls, in dB per second.
