@@ -92,21 +92,30 @@ fn batched_and_single_runs_agree() {
 #[test]
 fn shipped_card_is_complete_and_meets_the_bar() {
     let card = ModelCard::from_path(Path::new(SHIPPED_CARD_PATH)).unwrap();
-    assert_eq!(
-        card.labels,
-        [
-            "blues",
-            "classical",
-            "country",
-            "disco",
-            "hiphop",
-            "jazz",
-            "metal",
-            "pop",
-            "reggae",
-            "rock"
-        ]
-    );
+    let genres = [
+        "blues",
+        "classical",
+        "country",
+        "disco",
+        "hiphop",
+        "jazz",
+        "metal",
+        "pop",
+        "reggae",
+        "rock",
+    ];
+    assert_eq!(card.labels[..10], genres);
+    assert_eq!(card.labels[10..], ["not_music"]);
+    // The card's decision section (format 2): which outputs are genres, the
+    // calibration, and a threshold in the calibration's range.
+    let spec = card
+        .decision
+        .clone()
+        .expect("the shipped card has its own decision section");
+    assert_eq!(spec.genres, genres);
+    assert_eq!(spec.no_genre, ["not_music"]);
+    assert!(spec.temperature > 0.0 && spec.temperature.is_finite());
+    assert!((0.4..=0.8).contains(&spec.uncertain_threshold));
     assert_eq!(
         card.features,
         genre_core::mel::FeatureSpec::default(),
@@ -130,7 +139,7 @@ fn shipped_card_is_complete_and_meets_the_bar() {
             .metrics
             .pointer(&format!("/splits/{split}/per_class_recall"))
             .unwrap();
-        assert_eq!(recall.as_object().unwrap().len(), 10);
+        assert_eq!(recall.as_object().unwrap().len(), 11);
     }
     let onnx_bytes = std::fs::metadata(models_dir().join(&card.model_file))
         .unwrap()
