@@ -341,12 +341,18 @@ fn a_hostile_folder_gives_each_file_its_documented_outcome() {
         let context = format!("{name}: {record}\n{}", lines.join("\n"));
         match *outcome {
             Outcome::Ok(warnings) => {
-                // A genre, confidently or as a guess (a 0.1 s file is a guess).
+                // A result: a genre, confidently or as a guess, or "not music"
+                // (the test tones are not music to the shipped model).
+                let status = record["status"].as_str().unwrap();
                 assert!(
-                    record["status"] == "ok" || record["status"] == "uncertain",
+                    ["ok", "uncertain", "not_music"].contains(&status),
                     "{context}"
                 );
-                assert!(record["top"].is_string(), "{context}");
+                assert_eq!(
+                    record["top"].is_string(),
+                    status != "not_music",
+                    "{context}"
+                );
                 let sum: f64 = record["probabilities"]
                     .as_object()
                     .unwrap()

@@ -151,7 +151,12 @@ fn a_long_stream_is_classified_in_flat_memory() {
     );
 
     let record: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(record["status"], "ok", "{record}");
+    // A result, not an error (the synthetic stream is not music to the
+    // shipped model, which is right).
+    assert!(
+        ["ok", "uncertain", "not_music"].contains(&record["status"].as_str().unwrap()),
+        "{record}"
+    );
     let duration_s = record["duration_s"].as_f64().unwrap();
     assert!(
         (duration_s - f64::from(seconds)).abs() < 1e-6,

