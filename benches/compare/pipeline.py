@@ -6,7 +6,10 @@ settings of the model card's `features` block, cut the same windows as the
 CLI (`window_frames` frames every `hop_frames` frames), skip windows below
 the CLI's silence gate, normalise with the card, run the ONNX model with
 onnxruntime on one thread (all of a file's windows in one batch), and
-average the windows' softmax probabilities per file.
+combine the windows as the CLI does: softmax at the card's calibration
+temperature, windows whose top output means "no genre" counted apart, the
+mean of the majority kind (a tie goes to music). Windows that are only
+partly above the gate are classified here (the clips are whole songs).
 
 Run by compare.py as a subprocess (so imports and the first numba
 compilation are outside the timed region; both are reported separately):
@@ -46,6 +49,10 @@ class Pipeline:
     def __init__(self, card_path: Path):
         card = json.loads(card_path.read_text())
         self.labels = card["labels"]
+        decision = card.get("decision") or {}
+        self.temperature = np.float32(decision.get("temperature", 1.0))
+        no_genre = set(decision.get("no_genre", []))
+        self.is_genre = np.array([label not in no_genre for label in self.labels])
         self.features = f = card["features"]
         assert f["window"] == "hann_periodic" and not f["center"] and f["top_db"] is None
         assert f["mel_scale"] == "slaney" and f["mel_norm"] == "slaney"
@@ -116,11 +123,13 @@ class Pipeline:
         if silent.all():
             result.update(top=None, probabilities=None)
             return result
-        logits = self.logits(windows[~silent]).astype(np.float32)
+        logits = self.logits(windows[~silent]).astype(np.float32) / self.temperature
         logits -= logits.max(axis=1, keepdims=True)
         probabilities = np.exp(logits)
         probabilities /= probabilities.sum(axis=1, keepdims=True)
-        mean = probabilities.astype(np.float64).mean(axis=0)
+        music = self.is_genre[probabilities.argmax(axis=1)]
+        kind = music if music.sum() * 2 >= len(music) else ~music
+        mean = probabilities[kind].astype(np.float64).mean(axis=0)
         result.update(
             top=self.labels[int(mean.argmax())],
             probabilities=dict(zip(self.labels, map(float, mean))),
