@@ -26,6 +26,8 @@ use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_hir::infer::Factoid as _;
 
 mod im2col;
+#[cfg(test)]
+mod test_graphs;
 
 use crate::card::ModelCard;
 use crate::verdict::Decider;
@@ -626,6 +628,7 @@ pub fn softmax_in_place(values: &mut [f32]) {
 
 #[cfg(test)]
 mod tests {
+    use super::test_graphs::{ints, model, noise, run, worst_difference};
     use super::*;
     use tract_onnx::pb;
 
@@ -638,23 +641,6 @@ mod tests {
         pads: i64,
         relu: bool,
     ) -> pb::ModelProto {
-        let ints = |name: &str, ints: Vec<i64>| pb::AttributeProto {
-            name: name.into(),
-            r#type: pb::attribute_proto::AttributeType::Ints as i32,
-            ints,
-            ..Default::default()
-        };
-        let value = |name: &str| pb::ValueInfoProto {
-            name: name.into(),
-            r#type: Some(pb::TypeProto {
-                value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
-                    elem_type: pb::tensor_proto::DataType::Float as i32,
-                    shape: None,
-                })),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
         let mut node = Vec::new();
         if relu {
             node.push(pb::NodeProto {
@@ -677,32 +663,7 @@ mod tests {
             ],
             ..Default::default()
         });
-        pb::ModelProto {
-            ir_version: 8,
-            opset_import: vec![pb::OperatorSetIdProto {
-                domain: String::new(),
-                version: 17,
-            }],
-            graph: Some(pb::GraphProto {
-                node,
-                name: "pool".into(),
-                input: vec![value("x")],
-                output: vec![value("y")],
-                ..Default::default()
-            }),
-            ..Default::default()
-        }
-    }
-
-    /// Deterministic values in -1..1, about half of them negative.
-    fn noise(len: usize, seed: u32) -> Vec<f32> {
-        let mut x = seed;
-        (0..len)
-            .map(|_| {
-                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (x >> 8) as f32 / (1u32 << 23) as f32 - 1.0
-            })
-            .collect()
+        model("pool", node, Vec::new())
     }
 
     /// tract's own output for `proto` on `input`, the output with the pools
@@ -739,15 +700,7 @@ mod tests {
             "ReLU folded into the pool"
         );
         let input = Tensor::from_shape(&shape, input).unwrap();
-        let run = |model: TypedModel| {
-            let out = model
-                .into_runnable()
-                .unwrap()
-                .run(tvec!(input.clone().into()))
-                .unwrap();
-            out[0].clone().into_tensor()
-        };
-        (run(optimized), run(replaced), count)
+        (run(optimized, &input), run(replaced, &input), count)
     }
 
     #[test]
@@ -770,17 +723,7 @@ mod tests {
                 let what = format!("{op_type} {kernel:?} relu {relu} on {shape:?}");
                 assert_eq!(count, 1, "{what}: pool not replaced");
                 assert_eq!(stock.shape(), ours.shape(), "{what}");
-                let (stock, ours) = (
-                    stock.try_as_plain_ram().unwrap(),
-                    ours.try_as_plain_ram().unwrap(),
-                );
-                let worst = stock
-                    .as_slice::<f32>()
-                    .unwrap()
-                    .iter()
-                    .zip(ours.as_slice::<f32>().unwrap())
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0f32, f32::max);
+                let worst = worst_difference(&stock, &ours);
                 // Max pools pick the same value; averages sum in another order.
                 let tolerance = if op_type == "MaxPool" { 0.0 } else { 1e-6 };
                 assert!(worst <= tolerance, "{what}: worst difference {worst}");

@@ -341,6 +341,7 @@ impl TypedOp for PanelIm2col {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_graphs::{float_tensor, ints, model, noise, run, worst_difference};
     use tract_onnx::pb;
 
     /// A one-node ONNX graph `y = Conv(x, w, b)` with the given kernel and
@@ -351,80 +352,27 @@ mod tests {
         kernel: [usize; 2],
         pads: [usize; 4],
     ) -> pb::ModelProto {
-        let ints = |name: &str, ints: Vec<i64>| pb::AttributeProto {
-            name: name.into(),
-            r#type: pb::attribute_proto::AttributeType::Ints as i32,
-            ints,
-            ..Default::default()
-        };
-        let float = pb::tensor_proto::DataType::Float as i32;
-        let value = |name: &str| pb::ValueInfoProto {
-            name: name.into(),
-            r#type: Some(pb::TypeProto {
-                value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
-                    elem_type: float,
-                    shape: None,
-                })),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
         let weights_len = out_channels * in_channels * kernel[0] * kernel[1];
         let initializer = vec![
-            pb::TensorProto {
-                name: "w".into(),
-                dims: [out_channels, in_channels, kernel[0], kernel[1]]
-                    .map(|d| d as i64)
-                    .to_vec(),
-                data_type: float,
-                float_data: noise(weights_len, 11),
-                ..Default::default()
-            },
-            pb::TensorProto {
-                name: "b".into(),
-                dims: vec![out_channels as i64],
-                data_type: float,
-                float_data: noise(out_channels, 13),
-                ..Default::default()
-            },
+            float_tensor(
+                "w",
+                &[out_channels, in_channels, kernel[0], kernel[1]],
+                noise(weights_len, 11),
+            ),
+            float_tensor("b", &[out_channels], noise(out_channels, 13)),
         ];
-        pb::ModelProto {
-            ir_version: 8,
-            opset_import: vec![pb::OperatorSetIdProto {
-                domain: String::new(),
-                version: 17,
-            }],
-            graph: Some(pb::GraphProto {
-                node: vec![pb::NodeProto {
-                    input: vec!["x".into(), "w".into(), "b".into()],
-                    output: vec!["y".into()],
-                    name: "conv".into(),
-                    op_type: "Conv".into(),
-                    attribute: vec![
-                        ints("kernel_shape", kernel.map(|k| k as i64).to_vec()),
-                        ints("pads", pads.map(|p| p as i64).to_vec()),
-                    ],
-                    ..Default::default()
-                }],
-                name: "conv".into(),
-                initializer,
-                input: vec![value("x")],
-                output: vec![value("y")],
-                ..Default::default()
-            }),
+        let node = pb::NodeProto {
+            input: vec!["x".into(), "w".into(), "b".into()],
+            output: vec!["y".into()],
+            name: "conv".into(),
+            op_type: "Conv".into(),
+            attribute: vec![
+                ints("kernel_shape", kernel.map(|k| k as i64).to_vec()),
+                ints("pads", pads.map(|p| p as i64).to_vec()),
+            ],
             ..Default::default()
-        }
-    }
-
-    /// Deterministic values in -1..1.
-    fn noise(len: usize, seed: u32) -> Vec<f32> {
-        let mut x = seed;
-        (0..len)
-            .map(|_| {
-                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (x >> 8) as f32 / (1u32 << 23) as f32 - 1.0
-            })
-            .collect()
+        };
+        model("conv", vec![node], initializer)
     }
 
     /// The stride-1 convolutions of a conv–pool CNN (the shipped network's
@@ -468,27 +416,8 @@ mod tests {
                 "{what}: not replaced in {ops:?}"
             );
             let input = Tensor::from_shape(&shape, &noise(shape.iter().product(), 7)).unwrap();
-            let run = |model: TypedModel| {
-                let out = model
-                    .into_runnable()
-                    .unwrap()
-                    .run(tvec!(input.clone().into()))
-                    .unwrap();
-                out[0].clone().into_tensor()
-            };
-            let (stock, ours) = (run(stock), run(ours));
-            assert_eq!(stock.shape(), ours.shape(), "{what}");
-            let (stock, ours) = (
-                stock.try_as_plain_ram().unwrap(),
-                ours.try_as_plain_ram().unwrap(),
-            );
-            let worst = stock
-                .as_slice::<f32>()
-                .unwrap()
-                .iter()
-                .zip(ours.as_slice::<f32>().unwrap())
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0f32, f32::max);
+            let (stock, ours) = (run(stock, &input), run(ours, &input));
+            let worst = worst_difference(&stock, &ours);
             // Same products, possibly summed in another order.
             assert!(worst <= 1e-4, "{what}: worst difference {worst}");
         }
