@@ -38,21 +38,8 @@ CARD="$(realpath models/genre_cnn.json)"
 say() { printf 'genre-meter-test: %s\n' "$*"; }
 
 PACKAGES=(ardour sox libsox-fmt-mp3 python3)
-missing=()
-for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    if [[ $(id -u) == 0 ]]; then
-        say "installing ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -q
-        apt-get install -y -q --no-install-recommends "${missing[@]}"
-    else
-        echo "missing Debian packages: sudo apt-get install ${missing[*]}" >&2
-        exit 1
-    fi
-fi
+source scripts/debian_packages.sh
+ensure_debian_packages "${PACKAGES[@]}"
 [[ -d "$BUNDLE" ]] || { echo "no VST3 bundle at $BUNDLE (cargo xtask bundle genre-meter --release)" >&2; exit 1; }
 [[ -x "$CLI" ]] || { echo "no CLI at $CLI (cargo build --release -p genre-cli)" >&2; exit 1; }
 

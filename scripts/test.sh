@@ -15,21 +15,8 @@ say() { printf '\n==> %s\n' "$*"; }
 # are loaded at run time and only needed for the screenshot), and Python for
 # the tests of the scripts (standard library only).
 PACKAGES=(gcc libc6-dev pkg-config libasound2-dev libjack-jackd2-dev python3)
-missing=()
-for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    if [[ $(id -u) == 0 ]]; then
-        say "installing ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -q
-        apt-get install -y -q --no-install-recommends "${missing[@]}"
-    else
-        echo "missing Debian packages: sudo apt-get install ${missing[*]}" >&2
-        exit 1
-    fi
-fi
+source scripts/debian_packages.sh
+ensure_debian_packages "${PACKAGES[@]}"
 
 say "formatting"
 cargo fmt --all -- --check
