@@ -170,6 +170,9 @@ def main() -> None:
                    help="clean feature dir of the same dataset to reuse for the baseline")
     p.add_argument("--variants", default=",".join(v for v in VARIANTS if v != "clean"))
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--reuse", action="store_true",
+                   help="evaluate on the copies and features an earlier run left in --work (same manifest and "
+                        "seed: the copies are seeded), so several models are judged on the same files")
     args = p.parse_args()
 
     import onnxruntime as ort
@@ -197,6 +200,8 @@ def main() -> None:
             raise SystemExit(f"error: unknown variant {variant!r}; choose from {list(VARIANTS)}")
         if variant == "clean" and args.features is not None:
             fd = FeatureDir(args.features)
+        elif args.reuse and (args.work / f"{variant}-features" / "meta.json").is_file():
+            fd = FeatureDir(args.work / f"{variant}-features")
         else:
             print(f"{variant}: writing audio and features under {args.work / variant}", flush=True)
             manifest = make_variant(variant, header, rows, args.work, args.seed)

@@ -46,6 +46,8 @@ from calibrate import DEFAULT_TARGET_OK_ACCURACY, MAX_THRESHOLD, MIN_THRESHOLD, 
 from data import TRAIN_SPLIT, VAL_SPLIT, FeatureDir, WindowSplit, normalization_stats
 from export import (INPUT_NAME, OUTPUT_NAME, export_onnx, onnx_io_shapes, pick_golden_rows,
                     verify_golden, write_golden)
+from melchains import MelChains, consistency
+from melchains import describe as melchains_describe
 from metrics import split_metrics
 from model import (DEFAULT_CHANNELS, DEFAULT_DROPOUT, DEFAULT_POOL_KIND, DEFAULT_POOLS, INPUT_NORMS, POOL_KINDS,
                    GenreCnn, num_parameters)
@@ -83,6 +85,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--shift-bins", type=int, default=0,
                    help="random shift of each batch along the mel axis by up to ± this many bins (0 disables)")
     p.add_argument("--mixup", type=float, default=0.0, help="mixup Beta(a, a) parameter (0 disables)")
+    p.add_argument("--chain-consistency", type=float, default=0.0,
+                   help="weight of the Jensen-Shannon consistency between each window and the same window "
+                        "through a random host/codec chain in the mel domain (training/melchains.py; 0 disables)")
     p.add_argument("--input-norm", choices=INPUT_NORMS, default="window",
                    help="remove each window's mean (window) or each mel band's mean over the window (band)")
     p.add_argument("--no-genre", default="not_music",
@@ -271,6 +276,11 @@ def train(args: argparse.Namespace) -> dict:
     loss_fn = nn.CrossEntropyLoss()
     domain_loss_fn = nn.BCEWithLogitsLoss()
     augment = Augmenter(args, mean, std, gen)
+    mel_chains = None
+    if args.chain_consistency > 0:
+        if args.mixup > 0 or args.dann > 0:
+            raise SystemExit("error: --chain-consistency does not combine with --mixup or --dann")
+        mel_chains = MelChains.measured(fd.features, args.seed)
     print(f"model: channels {channels[1:]}, {args.pool_kind} pools {pools}, {num_parameters(model):,} parameters",
           flush=True)
 
@@ -316,6 +326,17 @@ def train(args: argparse.Namespace) -> dict:
                 perm = torch.from_numpy(rng.permutation(len(idx)))
                 logits = model(lam * x + (1 - lam) * x[perm])
                 loss = lam * loss_fn(logits, y) + (1 - lam) * loss_fn(logits, y[perm])
+            elif mel_chains is not None:
+                # The same window twice, with the same gain and masks, once through a random chain:
+                # both must be right and the answers must agree.
+                raw = torch.from_numpy(train_split.batch(idx))
+                state = gen.get_state()
+                x = augment(raw)
+                gen.set_state(state)
+                both = model(torch.cat([x, augment(mel_chains(raw))]))
+                logits, chained_logits = both[:len(idx)], both[len(idx):]
+                loss = ((loss_fn(logits, y) + loss_fn(chained_logits, y)) / 2
+                        + args.chain_consistency * consistency(logits, chained_logits))
             elif domain_head is not None:
                 # Generated windows teach the genres; generated and real windows together
                 # teach the domain head, whose reversed gradient makes the features agree.
@@ -483,7 +504,9 @@ def train(args: argparse.Namespace) -> dict:
                           + (f"; {args.epoch_windows} windows per epoch" if args.epoch_windows else "")
                           + (f"; started from {args.init_weights}" if args.init_weights else "")),
             "loss": "categorical cross-entropy",
-            "augmentation": augment.describe(),
+            "augmentation": augment.describe() + (
+                f"; {melchains_describe()}, with a Jensen-Shannon consistency loss of weight "
+                f"{args.chain_consistency:g} between each window and its chained copy" if mel_chains else ""),
             "input_norm": args.input_norm,
             "adaptation": adaptation,
             "seed": args.seed,
