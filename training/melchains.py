@@ -27,7 +27,6 @@ Gain needs nothing here: train.py's random gain already covers it.
 
 from __future__ import annotations
 
-import math
 import random
 import tempfile
 from dataclasses import dataclass
@@ -221,8 +220,8 @@ def consistency(logits_a: torch.Tensor, logits_b: torch.Tensor) -> torch.Tensor:
     return (kl(m, p, reduction="batchmean") + kl(m, q, reduction="batchmean")) / 2
 
 
-def describe(seconds: float = PROBE_SECONDS) -> str:
+def describe() -> str:
     return (f"chains drawn per window as training/chains.py's random chains in the log-mel domain (low-pass, tilt "
-            f"and resampling as gains measured on {seconds:g} s of white noise; codecs as level-dependent "
+            f"and resampling as gains measured on {PROBE_SECONDS:g} s of white noise; codecs as level-dependent "
             f"jitter of quiet bands, linear resamplers as an alias floor), "
-            f"{math.floor(NOISE_P * 100)} % with white noise at {NOISE_SNR_DB[0]:g}–{NOISE_SNR_DB[1]:g} dB SNR")
+            f"{NOISE_P:.0%} with white noise at {NOISE_SNR_DB[0]:g}–{NOISE_SNR_DB[1]:g} dB SNR")

@@ -8,6 +8,10 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+/// The statuses of a file the model judged (with probabilities): whether a
+/// synthetic signal is music, and how sure, is the model's call.
+pub const JUDGED: [&str; 3] = ["ok", "uncertain", "not_music"];
+
 /// The repository's root (examples, models, README).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
